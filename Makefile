@@ -1,0 +1,56 @@
+# The two commands of the README:
+#   make run    set up and serve the demo on the embedded default (SQLite, eager tasks, sample data)
+#   make test   set up and pass the test suite (PostgreSQL, Redis, Chromium on this machine)
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/tracker
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run setup test test-postgres test-smoke services bench lint lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Installs exactly what requirements.lock pins; re-runs only when it changes.
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	$(BIN)/python manage.py migrate --no-input
+	FEED_ALLOW_PRIVATE_HOSTS=1 $(BIN)/python manage.py load_sample
+	FEED_ALLOW_PRIVATE_HOSTS=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# PostgreSQL, Redis and Chromium are real parts of the suite: start or install them.
+services:
+	./scripts/ensure-services
+
+test: setup services test-postgres test-smoke
+
+test-postgres:
+	DATABASE_URL=$(PG_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) FEED_ALLOW_PRIVATE_HOSTS=1 \
+		$(BIN)/pytest
+
+# The embedded default must keep working: a quick run on SQLite.
+test-smoke:
+	env -u DATABASE_URL -u REDIS_URL FEED_ALLOW_PRIVATE_HOSTS=1 $(BIN)/pytest -m smoke -q
+
+bench: setup services
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m benchmarks
+
+lint: setup
+	$(BIN)/ruff check .
+
+# Re-pin requirements.lock after editing pyproject.toml.
+lock: setup
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) db.sqlite3* staticfiles

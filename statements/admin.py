@@ -1,0 +1,62 @@
+from django.contrib import admin
+
+from .models import Event, EventLink, FetchAttempt, Source, Statement, Tag
+
+
+class FetchAttemptInline(admin.TabularInline):
+    model = FetchAttempt
+    fields = ["started_at", "outcome", "http_status", "entries_seen", "entries_new",
+              "oldest_entry_at", "error", "warning"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    max_num = 0
+    ordering = ["-started_at"]
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "actor", "language", "is_active", "is_partial",
+                    "last_success_at", "consecutive_failures", "next_poll_at"]
+    list_filter = ["is_active", "is_partial", "language"]
+    search_fields = ["title", "url"]
+    autocomplete_fields = ["actor"]
+    list_select_related = ["actor"]
+    readonly_fields = ["etag", "last_modified", "body_hash", "last_attempt_at",
+                       "last_success_at", "consecutive_failures"]
+    inlines = [FetchAttemptInline]
+
+
+@admin.register(Statement)
+class StatementAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "actor", "attribution", "published_at", "source", "language"]
+    list_filter = ["attribution", "language", "is_manual", "published_at_estimated"]
+    search_fields = ["title", "body_text", "url", "entry_id"]
+    autocomplete_fields = ["actor", "source"]
+    list_select_related = ["actor", "source"]
+    date_hierarchy = "published_at"
+    readonly_fields = ["entry_id", "content_hash", "fetched_at", "raw"]
+
+
+class EventLinkInline(admin.TabularInline):
+    model = EventLink
+    fields = ["statement", "status", "method", "stance", "intensity", "matched_terms", "cues"]
+    readonly_fields = ["matched_terms", "cues"]
+    raw_id_fields = ["statement"]
+    extra = 0
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["title", "occurred_at", "window_hours", "is_published"]
+    list_filter = ["is_published", "tags"]
+    search_fields = ["title", "slug", "description"]
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["expected_actors", "expected_groups", "tags"]
+    date_hierarchy = "occurred_at"
+    inlines = [EventLinkInline]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ["slug"]

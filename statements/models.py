@@ -1,0 +1,271 @@
+"""What was said, where it came from, and which event it is about."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from actors.models import Actor, ActorGroup
+
+# Statements published this long before T0 may still be about the event
+# (leaks, warnings); those after the window count as late answers this long.
+CANDIDATE_LEAD = timedelta(hours=24)
+CANDIDATE_TAIL = timedelta(days=30)
+
+
+class SourceQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def due(self, now):
+        return self.active().filter(
+            models.Q(next_poll_at__isnull=True) | models.Q(next_poll_at__lte=now)
+        )
+
+
+class Source(models.Model):
+    """One feed, with the state needed to poll it politely."""
+
+    url = models.URLField(max_length=2000, unique=True)
+    title = models.CharField(max_length=300, blank=True)
+    site_url = models.URLField(max_length=2000, blank=True)
+    language = models.CharField(max_length=10, blank=True)
+    actor = models.ForeignKey(
+        Actor,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sources",
+        help_text="Who speaks in this feed unless an entry names another speaker.",
+    )
+    is_active = models.BooleanField(default=True)
+    is_partial = models.BooleanField(
+        default=False,
+        help_text="A filtered or curated feed: it does not list everything the actor "
+        "publishes, so it never vouches for a silence.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    # Polling state.
+    etag = models.CharField(max_length=500, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    body_hash = models.CharField(max_length=64, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    objects = SourceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title", "url"]
+
+    def __str__(self):
+        return self.title or self.url
+
+
+class FetchAttempt(models.Model):
+    """One poll of a source: the feed-health log and the evidence behind coverage."""
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "Fetched"
+        NOT_MODIFIED = "not_modified", "Not modified (304)"
+        UNCHANGED = "unchanged", "Unchanged body"
+        ERROR = "error", "Failed"
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="attempts")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    entries_seen = models.PositiveIntegerField(default=0)
+    entries_new = models.PositiveIntegerField(default=0)
+    # The date of the oldest entry the feed listed: a successful fetch vouches
+    # that the source published nothing else between it and finished_at.
+    oldest_entry_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    # A feed that parsed with problems (feedparser's "bozo") still stores what it read.
+    warning = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["source", "started_at"])]
+
+    def __str__(self):
+        return f"{self.source} @ {self.started_at:%Y-%m-%d %H:%M}: {self.outcome}"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.outcome != self.Outcome.ERROR
+
+
+class Statement(models.Model):
+    class Attribution(models.TextChoices):
+        FEED_DEFAULT = "feed_default", "Feed's default actor"
+        NAME_MATCH = "name_match", "Speaker named in the title"
+        EDITOR = "editor", "Set by an editor"
+
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.PROTECT, related_name="statements"
+    )
+    actor = models.ForeignKey(
+        Actor, null=True, blank=True, on_delete=models.PROTECT, related_name="statements"
+    )
+    attribution = models.CharField(max_length=20, choices=Attribution.choices)
+    # Stable identity within the source: the feed's id, else its link, else a hash.
+    entry_id = models.CharField(max_length=500)
+    url = models.URLField(max_length=2000, blank=True)
+    title = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    body_text = models.TextField(blank=True)
+    language = models.CharField(max_length=10, blank=True)
+    published_at = models.DateTimeField(db_index=True)
+    # The entry carried no date: published_at is the time we first saw it.
+    published_at_estimated = models.BooleanField(default=False)
+    fetched_at = models.DateTimeField(default=timezone.now)
+    content_hash = models.CharField(max_length=64)
+    # The entry as the feed gave it, for provenance.
+    raw = models.JSONField(default=dict, blank=True)
+    is_manual = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "entry_id"], name="statement_unique_entry")
+        ]
+        indexes = [models.Index(fields=["actor", "published_at"])]
+
+    def __str__(self):
+        return self.title or self.body_text[:80] or f"Statement {self.pk}"
+
+    def get_absolute_url(self):
+        return reverse("statement-detail", args=[self.pk])
+
+
+class Tag(models.Model):
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self):
+        return self.slug
+
+
+class EventQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(is_published=True)
+
+    def candidates_for(self, published_at):
+        """Events whose candidate range contains the moment `published_at`."""
+        return self.filter(
+            candidate_from__lte=published_at, candidate_until__gte=published_at
+        )
+
+
+class Event(models.Model):
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=100, unique=True)
+    occurred_at = models.DateTimeField(help_text="T0, in UTC.")
+    window_hours = models.PositiveIntegerField(
+        default=72, validators=[MinValueValidator(1), MaxValueValidator(24 * 365)]
+    )
+    description = models.TextField(blank=True)
+    # {"en": ["Maduro", "Venezuela"], "ru": ["Мадуро", "Венесуэла"]}
+    terms = models.JSONField(default=dict, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="events")
+    expected_actors = models.ManyToManyField(Actor, blank=True, related_name="expected_in")
+    expected_groups = models.ManyToManyField(ActorGroup, blank=True, related_name="expected_in")
+    is_published = models.BooleanField(default=True)
+    # Derived from occurred_at and window_hours on save, so that "which events
+    # could this statement be about" is one indexed range query.
+    candidate_from = models.DateTimeField(editable=False, db_index=True)
+    candidate_until = models.DateTimeField(editable=False, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at"]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("event-detail", args=[self.slug])
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(hours=self.window_hours)
+
+    @property
+    def window_ends_at(self):
+        return self.occurred_at + self.window
+
+    def save(self, *args, **kwargs):
+        self.candidate_from = self.occurred_at - CANDIDATE_LEAD
+        self.candidate_until = self.window_ends_at + CANDIDATE_TAIL
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"occurred_at", "window_hours"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "candidate_from", "candidate_until"}
+        super().save(*args, **kwargs)
+
+
+class Stance(models.TextChoices):
+    CONDEMNS = "condemns", "Condemns"
+    CONCERN = "concern", "Concern"
+    SUPPORTS = "supports", "Supports"
+    NEUTRAL = "neutral", "Neutral"
+
+
+class EventLink(models.Model):
+    """A statement about an event: suggested by term matching or set by an editor."""
+
+    class Method(models.TextChoices):
+        AUTO = "auto", "Term match"
+        EDITOR = "editor", "Editor"
+
+    class Status(models.TextChoices):
+        SUGGESTED = "suggested", "Suggested"
+        CONFIRMED = "confirmed", "Confirmed"
+        REJECTED = "rejected", "Rejected"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="links")
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="links")
+    method = models.CharField(max_length=10, choices=Method.choices, default=Method.AUTO)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUGGESTED)
+    matched_terms = models.JSONField(default=list, blank=True)
+    stance = models.CharField(max_length=10, choices=Stance.choices, default=Stance.NEUTRAL)
+    intensity = models.PositiveSmallIntegerField(
+        default=0, validators=[MinValueValidator(0), MaxValueValidator(3)]
+    )
+    # The words that gave the stance away, so a reader can check the scorer.
+    cues = models.JSONField(default=list, blank=True)
+    # True once an editor set stance/intensity: re-scoring leaves them alone.
+    stance_by_editor = models.BooleanField(default=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["event", "statement__published_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "statement"], name="eventlink_unique"),
+            models.CheckConstraint(
+                condition=models.Q(intensity__gte=0, intensity__lte=3),
+                name="eventlink_intensity_0_3",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.statement} → {self.event} ({self.status})"
+
+    @property
+    def is_editor_decision(self) -> bool:
+        return self.status != self.Status.SUGGESTED

@@ -1,0 +1,24 @@
+"""Shared test set-up.
+
+The suite runs on PostgreSQL (DATABASE_URL) and talks to the real Redis; a
+missing service is a failure, never a skip. `pytest -m smoke` is the quick run
+that must also pass on the embedded SQLite default.
+"""
+
+import pytest
+from django.db import connection
+
+
+def pytest_collection_modifyitems(config, items):
+    # Checked once, before any test runs, so a missing database fails loudly.
+    if connection.vendor != "postgresql" and config.option.markexpr != "smoke":
+        raise pytest.UsageError(
+            "The full suite runs on PostgreSQL: set DATABASE_URL "
+            "(make test does), or run the SQLite smoke subset with `pytest -m smoke`."
+        )
+
+
+@pytest.fixture(autouse=True)
+def _feeds_on_loopback(settings):
+    # Test feeds are served from 127.0.0.1; the guard itself has its own tests.
+    settings.FEED_ALLOW_PRIVATE_HOSTS = True
