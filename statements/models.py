@@ -102,6 +102,32 @@ class FetchAttempt(models.Model):
         return self.outcome != self.Outcome.ERROR
 
 
+class CoverageInterval(models.Model):
+    """A span over which a source is known to have published nothing we lack.
+
+    The fetch log, compacted: each successful fetch vouches for [oldest entry
+    listed, fetch time], a 304 or an unchanged body extends the interval of the
+    fetch before it, and overlapping spans merge. Kept up to date by
+    statements.coverage as attempts are recorded, and rebuildable from the log,
+    so a timeline can show the evidence behind "silent" in one query.
+    """
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="coverage")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+
+    class Meta:
+        ordering = ["source", "start"]
+        indexes = [models.Index(fields=["source", "end"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gte=models.F("start")),
+                                   name="coverage_start_before_end")
+        ]
+
+    def __str__(self):
+        return f"{self.source}: {self.start:%Y-%m-%d %H:%M} – {self.end:%Y-%m-%d %H:%M}"
+
+
 class Statement(models.Model):
     class Attribution(models.TextChoices):
         FEED_DEFAULT = "feed_default", "Feed's default actor"
