@@ -24,6 +24,7 @@ setup: $(VENV)/.installed
 
 run: setup
 	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py ensure_demo_admin
 	FEED_ALLOW_PRIVATE_HOSTS=1 $(BIN)/python manage.py load_sample
 	FEED_ALLOW_PRIVATE_HOSTS=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
