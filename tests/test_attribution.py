@@ -1,0 +1,170 @@
+"""Who said it: the feed's default actor, unless the title names another speaker."""
+
+import pytest
+
+from actors.models import Actor, Alias
+from statements.attribution import SpeakerIndex
+from statements.models import Statement
+
+from . import factories as f
+
+pytestmark = pytest.mark.django_db
+FEED_DEFAULT = Statement.Attribution.FEED_DEFAULT
+NAME_MATCH = Statement.Attribution.NAME_MATCH
+
+
+def named(actor: Actor, *aliases: str) -> Actor:
+    for text in aliases:
+        Alias.objects.create(actor=actor, text=text)
+    return actor
+
+
+@pytest.fixture
+def cast() -> dict[str, Actor]:
+    """The founding case's actors, and a few others that titles mention, by slug."""
+    russia = named(f.actor("russia", kind=Actor.Kind.STATE, name="Russia"), "Россия", "РФ")
+    mfa = named(
+        f.actor("russian-mfa", kind=Actor.Kind.INSTITUTION, parent=russia, name="Russian MFA"),
+        "Russian Foreign Ministry", "Foreign Ministry", "МИД России", "МИД",
+    )  # fmt: skip
+    kremlin = named(
+        f.actor("kremlin", kind=Actor.Kind.INSTITUTION, parent=russia, name="Kremlin"), "Кремль"
+    )
+    venezuela = named(f.actor("venezuela", kind=Actor.Kind.STATE, name="Venezuela"), "Венесуэла")
+    named(f.actor("sergey-lavrov", parent=mfa, name="Sergey Lavrov"), "Lavrov", "Лавров")
+    named(f.actor("maria-zakharova", parent=mfa, name="Maria Zakharova"), "Zakharova", "Захарова")
+    named(f.actor("vladimir-putin", parent=kremlin, name="Vladimir Putin"), "Putin", "Путин")
+    named(f.actor("dmitry-peskov", parent=kremlin, name="Dmitry Peskov"), "Peskov", "Песков")
+    named(f.actor("narendra-modi", name="Narendra Modi"), "Modi", "Моди")
+    named(f.actor("nicolas-maduro", parent=venezuela, name="Nicolás Maduro"), "Maduro", "Мадуро")
+    named(f.actor("united-states", kind=Actor.Kind.STATE, name="United States"), "US")
+    return {actor.slug: actor for actor in Actor.objects.all()}
+
+
+def attribute(cast, title, default):
+    actor, how = SpeakerIndex.load().attribute(
+        title=title, default_actor=cast[default] if default else None
+    )
+    return (actor.slug if actor else None), how
+
+
+@pytest.mark.parametrize(
+    "title, default, speaker",
+    [
+        (
+            "Sergey Lavrov's remarks at a news conference following talks with the Foreign "
+            "Minister of Egypt",
+            "russian-mfa",
+            "sergey-lavrov",
+        ),
+        ("Foreign Minister Sergey Lavrov's interview with RIA Novosti", "russian-mfa",
+         "sergey-lavrov"),
+        ("Statement by the Russian Foreign Ministry on the situation in Venezuela", "kremlin",
+         "russian-mfa"),
+        ("Брифинг официального представителя МИД России М.В.Захаровой, Москва, 14 января 2026",
+         "russian-mfa", "maria-zakharova"),
+        ("Выступление Министра иностранных дел России С.В.Лаврова на пленарном заседании",
+         "russian-mfa", "sergey-lavrov"),
+        ("Заявление МИД России в связи с событиями в Венесуэле", None, "russian-mfa"),
+        ("Peskov: the Kremlin is not planning any contacts", "kremlin", "dmitry-peskov"),
+        ("Lavrov says Russia will respond", None, "sergey-lavrov"),
+        ("Захарова заявила о недопустимости вмешательства", "russian-mfa", "maria-zakharova"),
+        ("Выступление и ответы на вопросы СМИ Министра иностранных дел Российской Федерации "
+         "С.В.Лаврова", "russian-mfa", "sergey-lavrov"),
+        ("Meeting with Modi, Putin says", "kremlin", "vladimir-putin"),
+    ],
+)  # fmt: skip
+def test_title_naming_a_speaker_overrides_the_feed_default(cast, title, default, speaker):
+    assert attribute(cast, title, default) == (speaker, NAME_MATCH)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Meeting with Prime Minister of India Narendra Modi",
+        "Telephone conversation with President of Venezuela Nicolas Maduro",
+        "Встреча с Президентом Венесуэлы Николасом Мадуро",
+        "Telephone conversation with Sergey Lavrov",
+        "Greetings to Nicolás Maduro on his birthday",
+        "Head of State Putin visits India",
+        "Venezuela: the situation after the strikes",
+    ],
+)
+def test_title_only_mentioning_someone_keeps_the_feed_default(cast, title):
+    assert attribute(cast, title, "vladimir-putin") == ("vladimir-putin", FEED_DEFAULT)
+
+
+def test_person_wins_over_their_ministry(cast):
+    index = SpeakerIndex.load()
+    title = "Брифинг официального представителя МИД России М.В.Захаровой"
+    assert [a.slug for a in index.speakers_in(title)] == ["maria-zakharova", "russian-mfa"]
+
+
+def test_speakers_rank_person_then_institution_then_state(cast):
+    title = "Joint statement by Russia, the Russian Foreign Ministry and Sergey Lavrov"
+    speakers = SpeakerIndex.load().speakers_in(title)
+    assert [a.slug for a in speakers] == ["sergey-lavrov", "russian-mfa", "russia"]
+
+
+def test_deeper_institution_wins_over_its_parent(cast):
+    department = named(
+        f.actor("mfa-press", kind=Actor.Kind.INSTITUTION, parent=cast["russian-mfa"],
+                name="MFA Information and Press Department"),
+        "Information and Press Department",
+    )  # fmt: skip
+    title = "Comment by the Information and Press Department of the Russian Foreign Ministry"
+    assert attribute(cast, title, "russia") == (department.slug, NAME_MATCH)
+
+
+def test_speaker_who_is_the_default_actor_stays_feed_default(cast):
+    title = "Statement by the Russian Foreign Ministry"
+    assert attribute(cast, title, "russian-mfa") == ("russian-mfa", FEED_DEFAULT)
+
+
+def test_no_default_and_no_speaker_gives_no_actor(cast):
+    assert attribute(cast, "Telephone conversation with Sergey Lavrov", None) == (
+        None,
+        FEED_DEFAULT,
+    )
+    assert attribute(cast, "Press release on the weather", None) == (None, FEED_DEFAULT)
+
+
+def test_inflected_surname_matches_alias(cast):
+    assert attribute(cast, "Интервью С.В.Лаврова газете «Известия»", "russian-mfa") == (
+        "sergey-lavrov",
+        NAME_MATCH,
+    )
+
+
+def test_short_alias_does_not_match_by_itself(cast):
+    # "US" and "РФ" are aliases, but two letters are also everyday words.
+    assert attribute(cast, "Statement by US", "kremlin") == ("kremlin", FEED_DEFAULT)
+    assert attribute(cast, "Заявление РФ", "kremlin") == ("kremlin", FEED_DEFAULT)
+    # Three letters are enough.
+    assert attribute(cast, "Заявление МИД", "kremlin") == ("russian-mfa", NAME_MATCH)
+
+
+def test_name_is_an_alias_too(cast):
+    assert attribute(cast, "Statement by Russian MFA", "kremlin") == ("russian-mfa", NAME_MATCH)
+
+
+def test_inactive_actor_is_not_a_speaker(cast):
+    Actor.objects.filter(slug="dmitry-peskov").update(is_active=False)
+    assert attribute(cast, "Peskov: no comment", "kremlin") == ("kremlin", FEED_DEFAULT)
+
+
+def test_what_follows_a_leading_speaker_and_colon_is_what_they_said(cast):
+    title = "Lavrov: Vladimir Putin said nothing about it"
+    assert attribute(cast, title, "russian-mfa") == ("sergey-lavrov", NAME_MATCH)
+
+
+def test_loading_takes_the_same_queries_for_few_or_many_actors(cast, django_assert_max_num_queries):
+    with django_assert_max_num_queries(2):
+        SpeakerIndex.load()
+    for n in range(40):
+        named(f.actor(f"official-{n}", parent=cast["russian-mfa"]), f"Official Number{n}")
+    with django_assert_max_num_queries(2):
+        index = SpeakerIndex.load()
+    with django_assert_max_num_queries(0):
+        speaker = index.speaker_in("Remarks by Official Number39")
+    assert speaker.slug == "official-39"
