@@ -196,4 +196,5 @@ FEED_MAX_BACKOFF = timedelta(hours=env_int("FEED_MAX_BACKOFF_HOURS", 24))
 # The sample feeds in sample/feeds/ are served by the development server under
 # this prefix, so the demo's sources poll like real ones. Never in production.
 SAMPLE_FEEDS_DIR = BASE_DIR / "sample" / "feeds"
+SAMPLE_FEEDS_BASE_URL = os.environ.get("SAMPLE_FEEDS_BASE_URL", "http://127.0.0.1:8000/sample-feeds/")
 SERVE_SAMPLE_FEEDS = DEBUG

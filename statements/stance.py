@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from statements.models import Stance
-from statements.textmatch import TermIndex, Token, longest_first, stems_of, tokenize
+from statements.textmatch import TermIndex, TermMatch, Token, longest_first, stems_of, tokenize
 
 
 class _Cue(NamedTuple):
@@ -148,7 +148,7 @@ def score(text: str) -> StanceResult:
     # Lowercased cue → the cue as first written.
     cues: dict[str, str] = {}
     previous_cue_end = 0
-    for match in longest_first(_INDEX.scan(tokens, text)):
+    for match in _one_per_span(longest_first(_INDEX.scan(tokens, text))):
         side, weight = match.key
         # An emphasis word belongs to the first cue after it only.
         reach_from, previous_cue_end = previous_cue_end, match.end_token
@@ -171,6 +171,22 @@ def score(text: str) -> StanceResult:
         return NEUTRAL
     intensity = next(level for lowest, level in _INTENSITY_THRESHOLDS if total >= lowest)
     return StanceResult(winner, intensity, tuple(cues.values()))
+
+
+def _one_per_span(matches: list[TermMatch[_Cue]]) -> list[TermMatch[_Cue]]:
+    """One cue per run of words: two lexicon entries on the same words
+    ("глубокую обеспокоенность" is both "глубокая обеспокоенность" and
+    "глубоко обеспокоен…") count once, as the heavier, graver of them."""
+    best: dict[tuple[int, int], TermMatch[_Cue]] = {}
+    for match in matches:
+        span = (match.first_token, match.end_token)
+        side, weight = match.key
+        current = best.get(span)
+        if current is None or (weight, -_SIDE_ORDER.index(side)) > (
+            current.key[1], -_SIDE_ORDER.index(current.key[0])
+        ):
+            best[span] = match
+    return sorted(best.values(), key=lambda m: m.first_token)
 
 
 def _negator_before(tokens: Sequence[Token], first: int) -> Token | None:

@@ -134,3 +134,14 @@ def test_cues_are_listed_once_in_order_of_appearance():
 def test_longest_cue_counts_alone():
     # "act of armed aggression" is one cue, not also "armed aggression" and "aggression".
     assert score("an act of armed aggression").cues == ("act of armed aggression",)
+
+
+def test_two_lexicon_entries_on_the_same_words_count_once():
+    # "глубокую обеспокоенность" is both "глубокая обеспокоенность" and
+    # "глубоко обеспокоен…": counted twice it would outweigh the condemnation.
+    result = score(
+        "Сегодня утром США совершили акт вооружённой агрессии против Венесуэлы. "
+        "Эти действия вызывают глубокую обеспокоенность и осуждение."
+    )
+    assert (result.stance, result.intensity) == (Stance.CONDEMNS, 2)
+    assert result.cues == ("акт вооружённой агрессии", "глубокую обеспокоенность", "осуждение")
