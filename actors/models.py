@@ -3,6 +3,7 @@
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 
 class ActorQuerySet(models.QuerySet):
@@ -34,6 +35,7 @@ class Actor(models.Model):
     )
 
     objects = ActorQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from actors.models import Actor, ActorGroup
 
@@ -155,7 +156,16 @@ class Statement(models.Model):
     content_hash = models.CharField(max_length=64)
     # The entry as the feed gave it, for provenance.
     raw = models.JSONField(default=dict, blank=True)
+    # Added by an editor for a response outside the feeds (a TV interview, a Telegram post).
     is_manual = models.BooleanField(default=False)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    # Editorial changes (re-attribution, manual entries) are kept with who and when;
+    # the feed's own text is provenance and is not versioned here.
+    history = HistoricalRecords(excluded_fields=["raw", "body_html", "body_text", "content_hash"])
 
     class Meta:
         ordering = ["-published_at", "-id"]
@@ -214,6 +224,7 @@ class Event(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = EventQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["candidate_from", "candidate_until", "updated_at"])
 
     class Meta:
         ordering = ["-occurred_at"]
@@ -279,6 +290,8 @@ class EventLink(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["event", "statement__published_at"]
         constraints = [
@@ -295,3 +308,98 @@ class EventLink(models.Model):
     @property
     def is_editor_decision(self) -> bool:
         return self.status != self.Status.SUGGESTED
+
+
+class Flag(models.Model):
+    """An editor's note on an (event, actor) pair or on a statement."""
+
+    class Kind(models.TextChoices):
+        NOTABLE_SILENCE = "notable_silence", "Notable silence"
+        MISSING_RESPONSE = "missing_response", "Response missing from our data"
+        WRONG_ATTRIBUTION = "wrong_attribution", "Wrong attribution"
+        WRONG_LINK = "wrong_link", "Wrong link"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+        DISMISSED = "dismissed", "Dismissed"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    event = models.ForeignKey(
+        Event, null=True, blank=True, on_delete=models.CASCADE, related_name="flags"
+    )
+    actor = models.ForeignKey(
+        Actor, null=True, blank=True, on_delete=models.CASCADE, related_name="flags"
+    )
+    statement = models.ForeignKey(
+        Statement, null=True, blank=True, on_delete=models.CASCADE, related_name="flags"
+    )
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closing_note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "kind"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(statement__isnull=False)
+                | models.Q(event__isnull=False, actor__isnull=False),
+                name="flag_has_a_target",
+            )
+        ]
+
+    def __str__(self):
+        target = self.statement or f"{self.actor} on {self.event}"
+        return f"{self.get_kind_display()}: {target}"
+
+
+class SilenceReview(models.Model):
+    """An expected actor whose window closed without a response, queued once for an editor."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "Awaiting review"
+        NOTABLE = "notable", "Confirmed notable silence"
+        DISMISSED = "dismissed", "Dismissed"
+        RESPONSE_FOUND = "response_found", "Response found elsewhere"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="silence_reviews")
+    actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="silence_reviews")
+    # The derived status when the window closed: silent or no_coverage.
+    status_at_close = models.CharField(max_length=20)
+    decision = models.CharField(
+        max_length=20, choices=Decision.choices, default=Decision.PENDING
+    )
+    note = models.TextField(blank=True)
+    # The manual statement an editor recorded when the response was found elsewhere.
+    response = models.ForeignKey(
+        Statement, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "actor"], name="silence_review_once")
+        ]
+
+    def __str__(self):
+        return f"{self.actor} on {self.event}: {self.get_decision_display()}"
