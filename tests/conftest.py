@@ -8,6 +8,8 @@ that must also pass on the embedded SQLite default.
 import pytest
 from django.db import connection
 
+from tests.feedserver import feed_server  # noqa: F401  (a local HTTP server for feeds)
+
 
 def pytest_collection_modifyitems(config, items):
     # Checked once, before any test runs, so a missing database fails loudly.

@@ -1,0 +1,52 @@
+"""Celery tasks: each loads by id and calls a service; the logic lives in the services."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from statements import ingest, matching
+from statements.models import Event, Source
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def poll_due_sources() -> int:
+    """Queue a fetch for every source whose next poll time has come; returns how many."""
+    now = timezone.now()
+    # While a fetch waits in the queue or runs, the source must not look due to
+    # the next beat. poll_source sets the real next poll time when it ends;
+    # if the worker dies instead, the source is tried again after this lease.
+    lease_until = now + settings.FEED_POLL_INTERVAL
+    queued = 0
+    for source_id in list(Source.objects.due(now).values_list("pk", flat=True)):
+        # Conditional on still being due: of two beats racing, one claims it.
+        claimed = Source.objects.due(now).filter(pk=source_id).update(next_poll_at=lease_until)
+        if claimed:
+            transaction.on_commit(partial(fetch_source.delay, source_id))
+            queued += 1
+    return queued
+
+
+@shared_task
+def fetch_source(source_id: int) -> str | None:
+    source = Source.objects.active().filter(pk=source_id).first()
+    if source is None:
+        logger.info("Source #%s is gone or inactive; nothing to fetch", source_id)
+        return None
+    return ingest.poll_source(source=source).outcome
+
+
+@shared_task
+def rematch_event(event_id: int) -> None:
+    event = Event.objects.filter(pk=event_id).first()
+    if event is None:
+        logger.info("Event #%s is gone; nothing to re-match", event_id)
+        return
+    matching.rematch_event(event)
