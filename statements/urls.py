@@ -9,6 +9,9 @@ urlpatterns = [
     path("statements/<int:pk>/", views.statement_detail, name="statement-detail"),
     path("events/", views.event_list, name="event-list"),
     path("events/<slug:slug>/", views.event_detail, name="event-detail"),
+    path("events/<slug:slug>/timeline.csv", views.timeline_csv, name="event-timeline-csv"),
+    path("events/<slug:slug>/responders.csv", views.responders_csv, name="event-responders-csv"),
+    path("api/events/<slug:slug>/timeline.json", views.timeline_json, name="event-timeline-json"),
 ]
 
 if settings.SERVE_SAMPLE_FEEDS:
