@@ -80,7 +80,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -91,6 +90,10 @@ MIDDLEWARE = [
     # Records who made each change in the edit history.
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
+
+if not DEBUG:
+    # The development server serves static files itself; production uses whitenoise.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "config.urls"
 
@@ -129,6 +132,22 @@ if os.environ.get("TEST_DATABASE_NAME"):
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Shared across web processes when Redis is there (login throttling needs that).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+# Reading pages are public by default; set PUBLIC_READING=0 to require a login.
+# Every change needs a login and the right role, whatever this says.
+PUBLIC_READING = env_bool("PUBLIC_READING", True)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -162,7 +181,6 @@ LOGGING = {
 
 # --- Celery -----------------------------------------------------------------
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
@@ -182,7 +200,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "statements.tasks.poll_due_sources",
         "schedule": crontab(minute="*"),
     },
+    "queue-silence-reviews": {
+        "task": "statements.tasks.queue_silence_reviews",
+        "schedule": crontab(minute="*/10"),
+    },
+    "send-alerts": {
+        "task": "statements.tasks.send_alerts",
+        "schedule": crontab(minute="*/5"),
+    },
 }
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tracker@localhost")
 
 # --- Feeds ------------------------------------------------------------------
 
@@ -199,5 +227,7 @@ FEED_MAX_BACKOFF = timedelta(hours=env_int("FEED_MAX_BACKOFF_HOURS", 24))
 # The sample feeds in sample/feeds/ are served by the development server under
 # this prefix, so the demo's sources poll like real ones. Never in production.
 SAMPLE_FEEDS_DIR = BASE_DIR / "sample" / "feeds"
-SAMPLE_FEEDS_BASE_URL = os.environ.get("SAMPLE_FEEDS_BASE_URL", "http://127.0.0.1:8000/sample-feeds/")
+SAMPLE_FEEDS_BASE_URL = os.environ.get(
+    "SAMPLE_FEEDS_BASE_URL", "http://127.0.0.1:8000/sample-feeds/"
+)
 SERVE_SAMPLE_FEEDS = DEBUG

@@ -5,8 +5,16 @@ from .models import Event, EventLink, FetchAttempt, Source, Statement, Tag
 
 class FetchAttemptInline(admin.TabularInline):
     model = FetchAttempt
-    fields = ["started_at", "outcome", "http_status", "entries_seen", "entries_new",
-              "oldest_entry_at", "error", "warning"]
+    fields = [
+        "started_at",
+        "outcome",
+        "http_status",
+        "entries_seen",
+        "entries_new",
+        "oldest_entry_at",
+        "error",
+        "warning",
+    ]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -16,14 +24,28 @@ class FetchAttemptInline(admin.TabularInline):
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "actor", "language", "is_active", "is_partial",
-                    "last_success_at", "consecutive_failures", "next_poll_at"]
+    list_display = [
+        "__str__",
+        "actor",
+        "language",
+        "is_active",
+        "is_partial",
+        "last_success_at",
+        "consecutive_failures",
+        "next_poll_at",
+    ]
     list_filter = ["is_active", "is_partial", "language"]
     search_fields = ["title", "url"]
     autocomplete_fields = ["actor"]
     list_select_related = ["actor"]
-    readonly_fields = ["etag", "last_modified", "body_hash", "last_attempt_at",
-                       "last_success_at", "consecutive_failures"]
+    readonly_fields = [
+        "etag",
+        "last_modified",
+        "body_hash",
+        "last_attempt_at",
+        "last_success_at",
+        "consecutive_failures",
+    ]
     inlines = [FetchAttemptInline]
 
 

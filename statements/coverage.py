@@ -87,8 +87,11 @@ def rebuild(source: Source) -> list[Span]:
 def clip(spans: Iterable[Span], start: datetime, end: datetime) -> list[Span]:
     """The parts of `spans` inside [start, end], merged and in order."""
     clipped = sorted(
-        (Span(max(s.start, start), min(s.end, end)) for s in spans
-         if s.end >= start and s.start <= end),
+        (
+            Span(max(s.start, start), min(s.end, end))
+            for s in spans
+            if s.end >= start and s.start <= end
+        ),
         key=lambda s: (s.start, s.end),
     )
     merged: list[Span] = []

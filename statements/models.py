@@ -121,8 +121,9 @@ class CoverageInterval(models.Model):
         ordering = ["source", "start"]
         indexes = [models.Index(fields=["source", "end"])]
         constraints = [
-            models.CheckConstraint(condition=models.Q(end__gte=models.F("start")),
-                                   name="coverage_start_before_end")
+            models.CheckConstraint(
+                condition=models.Q(end__gte=models.F("start")), name="coverage_start_before_end"
+            )
         ]
 
     def __str__(self):
@@ -159,7 +160,10 @@ class Statement(models.Model):
     # Added by an editor for a response outside the feeds (a TV interview, a Telegram post).
     is_manual = models.BooleanField(default=False)
     added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
 
@@ -197,9 +201,7 @@ class EventQuerySet(models.QuerySet):
 
     def candidates_for(self, published_at):
         """Events whose candidate range contains the moment `published_at`."""
-        return self.filter(
-            candidate_from__lte=published_at, candidate_until__gte=published_at
-        )
+        return self.filter(candidate_from__lte=published_at, candidate_until__gte=published_at)
 
 
 class Event(models.Model):
@@ -232,6 +234,14 @@ class Event(models.Model):
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        self.candidate_from = self.occurred_at - CANDIDATE_LEAD
+        self.candidate_until = self.window_ends_at + CANDIDATE_TAIL
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"occurred_at", "window_hours"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "candidate_from", "candidate_until"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("event-detail", args=[self.slug])
 
@@ -242,14 +252,6 @@ class Event(models.Model):
     @property
     def window_ends_at(self):
         return self.occurred_at + self.window
-
-    def save(self, *args, **kwargs):
-        self.candidate_from = self.occurred_at - CANDIDATE_LEAD
-        self.candidate_until = self.window_ends_at + CANDIDATE_TAIL
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None and {"occurred_at", "window_hours"} & set(update_fields):
-            kwargs["update_fields"] = {*update_fields, "candidate_from", "candidate_until"}
-        super().save(*args, **kwargs)
 
 
 class Stance(models.TextChoices):
@@ -341,7 +343,10 @@ class Flag(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -378,9 +383,7 @@ class SilenceReview(models.Model):
     actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="silence_reviews")
     # The derived status when the window closed: silent or no_coverage.
     status_at_close = models.CharField(max_length=20)
-    decision = models.CharField(
-        max_length=20, choices=Decision.choices, default=Decision.PENDING
-    )
+    decision = models.CharField(max_length=20, choices=Decision.choices, default=Decision.PENDING)
     note = models.TextField(blank=True)
     # The manual statement an editor recorded when the response was found elsewhere.
     response = models.ForeignKey(
@@ -388,7 +391,10 @@ class SilenceReview(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     decided_at = models.DateTimeField(null=True, blank=True)

@@ -26,8 +26,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch
-
 from actors.models import Actor, ActorGroup
 
 from .coverage import Span, clip, covers, gaps
@@ -102,7 +100,9 @@ class ActorGraph:
     def is_leader(self, actor_id: int) -> bool:
         # In this model the head of a state or government is the person others
         # speak for (a press secretary); that is what puts them on the top rung.
-        return self.by_id[actor_id].kind == Actor.Kind.PERSON and bool(self.spokespeople.get(actor_id))
+        return self.by_id[actor_id].kind == Actor.Kind.PERSON and bool(
+            self.spokespeople.get(actor_id)
+        )
 
 
 @dataclass
@@ -144,8 +144,12 @@ class Rung:
 
     actor: Actor
     role: str  # leader, spokesperson, institution, official
-    link: EventLink | None
-    in_window: bool
+    link: EventLink | None  # the member's first statement on the event, whenever
+    window_link: EventLink | None  # its first statement inside the window
+
+    @property
+    def in_window(self) -> bool:
+        return self.window_link is not None
 
     @property
     def first_statement_at(self):
@@ -175,6 +179,7 @@ class EventResponses:
     responders: list[Responder]
     links: list[EventLink]  # all links of the event, rejected included, in time order
     ladders: list[Ladder]
+    graph: ActorGraph
 
     def latency_hours(self, when: datetime | None) -> float | None:
         if when is None:
@@ -225,8 +230,11 @@ def responses_for_events(*, events: Iterable[Event], now: datetime) -> dict[int,
             link.statement.actor = graph.by_id[link.statement.actor_id]
         links_by_event[link.event_id].append(link)
 
-    sources = list(Source.objects.filter(actor__isnull=False).only(
-        "title", "url", "actor_id", "is_partial", "is_active", "last_success_at"))
+    sources = list(
+        Source.objects.filter(actor__isnull=False).only(
+            "title", "url", "actor_id", "is_partial", "is_active", "last_success_at"
+        )
+    )
     spans_by_source: dict[int, list[Span]] = defaultdict(list)
     earliest = min(e.occurred_at for e in events)
     for interval in CoverageInterval.objects.filter(
@@ -251,6 +259,7 @@ def responses_for_events(*, events: Iterable[Event], now: datetime) -> dict[int,
             responders=responders,
             links=links_by_event.get(event.pk, []),
             ladders=_ladders(event, responders, links_by_event.get(event.pk, []), graph),
+            graph=graph,
         )
     return result
 
@@ -304,7 +313,9 @@ def _responders(*, event, now, expected_ids, links, graph, sources, spans_by_sou
         own = _earliest(in_window_by_speaker.get(s) for s in speakers)
         proxy = None
         if graph.by_id[actor_id].kind == Actor.Kind.PERSON:
-            proxy = _earliest(in_window_by_speaker.get(s) for s in graph.spokespeople.get(actor_id, ()))
+            proxy = _earliest(
+                in_window_by_speaker.get(s) for s in graph.spokespeople.get(actor_id, ())
+            )
         late = _earliest(late_by_speaker.get(s) for s in speakers)
         if own:
             responder.status, responder.link = RESPONDED, own
@@ -315,7 +326,9 @@ def _responders(*, event, now, expected_ids, links, graph, sources, spans_by_sou
         elif now < window_end:
             responder.status = PENDING
         else:
-            responder.evidence = _evidence(actor_id, t0, window_end, graph, sources, spans_by_source)
+            responder.evidence = _evidence(
+                actor_id, t0, window_end, graph, sources, spans_by_source
+            )
             covered = any(e.covers for e in responder.evidence)
             responder.status = SILENT if covered else NO_COVERAGE
         if responder.link and responder.link.statement.actor_id != actor_id:
@@ -324,15 +337,22 @@ def _responders(*, event, now, expected_ids, links, graph, sources, spans_by_sou
 
     order = {status: i for i, status in enumerate(STATUSES)}
     far_future = datetime.max.replace(tzinfo=t0.tzinfo)
-    responders.sort(key=lambda r: (
-        not r.expected, order[r.status], r.first_statement_at or far_future, r.actor.name
-    ))
+    responders.sort(
+        key=lambda r: (
+            not r.expected,
+            order[r.status],
+            r.first_statement_at or far_future,
+            r.actor.name,
+        )
+    )
     return responders
 
 
 def _earliest(links: Iterable[EventLink | None]) -> EventLink | None:
     present = [link for link in links if link is not None]
-    return min(present, key=lambda l: (l.statement.published_at, l.statement_id)) if present else None
+    if not present:
+        return None
+    return min(present, key=lambda link: (link.statement.published_at, link.statement_id))
 
 
 def _evidence(actor_id, start, end, graph, sources, spans_by_source) -> list[SourceEvidence]:
@@ -343,12 +363,14 @@ def _evidence(actor_id, start, end, graph, sources, spans_by_source) -> list[Sou
         if source.actor_id not in related:
             continue
         spans = spans_by_source.get(source.pk, []) if not source.is_partial else []
-        evidence.append(SourceEvidence(
-            source=source,
-            spans=clip(spans, start, end),
-            gaps=gaps(spans, start, end),
-            covers=covers(spans, start, end),
-        ))
+        evidence.append(
+            SourceEvidence(
+                source=source,
+                spans=clip(spans, start, end),
+                gaps=gaps(spans, start, end),
+                covers=covers(spans, start, end),
+            )
+        )
     evidence.sort(key=lambda e: (not e.covers, e.source.title))
     return evidence
 
@@ -357,9 +379,14 @@ def _ladders(event, responders, links, graph) -> list[Ladder]:
     """For each responding state: which rung spoke first, and which never did."""
     t0, window_end = event.occurred_at, event.window_ends_at
     first_link: dict[int, EventLink] = {}
-    for link in links:
-        if link.status != EventLink.Status.REJECTED and link.statement.actor_id:
-            first_link.setdefault(link.statement.actor_id, link)
+    first_in_window: dict[int, EventLink] = {}
+    for link in links:  # in time order
+        speaker = link.statement.actor_id
+        if link.status == EventLink.Status.REJECTED or not speaker:
+            continue
+        first_link.setdefault(speaker, link)
+        if t0 <= link.statement.published_at <= window_end:
+            first_in_window.setdefault(speaker, link)
 
     ladders = []
     for responder in responders:
@@ -380,8 +407,9 @@ def _ladders(event, responders, links, graph) -> list[Ladder]:
             link = first_link.get(member_id)
             if link is None and role not in ("leader", "institution"):
                 continue  # only the top rungs are worth listing when they said nothing
-            in_window = bool(link) and t0 <= link.statement.published_at <= window_end
-            rungs.append(Rung(actor=member, role=role, link=link, in_window=in_window))
+            rungs.append(
+                Rung(actor=member, role=role, link=link, window_link=first_in_window.get(member_id))
+            )
         rungs.sort(key=lambda r: (RUNG_ORDER[r.role], r.actor.name))
         if rungs:
             ladders.append(Ladder(state=state, responder=responder, rungs=rungs))

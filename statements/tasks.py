@@ -50,3 +50,19 @@ def rematch_event(event_id: int) -> None:
         logger.info("Event #%s is gone; nothing to re-match", event_id)
         return
     matching.rematch_event(event)
+
+
+@shared_task
+def queue_silence_reviews() -> int:
+    """Put each expected (event, actor) pair whose window just closed unanswered in the queue."""
+    from statements import editorial
+
+    return editorial.queue_silence_reviews(now=timezone.now())
+
+
+@shared_task
+def send_alerts() -> int:
+    """Deliver each subscribed occurrence once (e-mail and the personal Atom feed)."""
+    from statements import alerts
+
+    return alerts.deliver_alerts(now=timezone.now())

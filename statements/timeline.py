@@ -477,7 +477,7 @@ def event_timeline(*, event: Event, now: datetime,
     """Everything the timeline page and its exports show, in a constant number of queries."""
     filters = filters or TimelineFilters()
     responses = responses_for_events(events=[event], now=now)[event.pk]
-    graph = ActorGraph.load()
+    graph = responses.graph
 
     responders = responses.responders
     if filters.group is not None:
@@ -566,14 +566,7 @@ def _ladder_views(ladders: list[Ladder], responses: EventResponses,
                   event: Event) -> list[LadderView]:
     if not ladders:
         return []
-    t0, window_end = event.occurred_at, event.window_ends_at
-    # Ladder.rungs keep each member's *first* link, which may predate T0; when
-    # the member first spoke inside the window is read from all the links.
-    first_in_window: dict[int, datetime] = {}
-    for link in responses.links:  # in time order
-        if (link.status != EventLink.Status.REJECTED
-                and t0 <= link.statement.published_at <= window_end):
-            first_in_window.setdefault(link.statement.actor_id, link.statement.published_at)
+    t0 = event.occurred_at
     leader_ids = [r.actor.pk for ladder in ladders for r in ladder.rungs if r.role == "leader"]
     titles = _current_titles(leader_ids)
     views = []
@@ -582,8 +575,9 @@ def _ladder_views(ladders: list[Ladder], responses: EventResponses,
             RungLine(
                 actor=r.actor, role=ROLE_LABELS[r.role], title=titles.get(r.actor.pk, ""),
                 offset_hours=hours_between(t0, r.first_statement_at) if r.link else None,
-                window_offset_hours=(hours_between(t0, first_in_window[r.actor.pk])
-                                     if r.actor.pk in first_in_window else None),
+                window_offset_hours=(
+                    hours_between(t0, r.window_link.statement.published_at)
+                    if r.window_link else None),
             )
             for r in ladder.rungs
         ]

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.urls import path, re_path
 from django.views.static import serve
 
-from . import views
+from .views import events as views
 
 urlpatterns = [
     path("", views.home, name="home"),

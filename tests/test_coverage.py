@@ -34,12 +34,15 @@ def test_a_304_extends_the_previous_interval_to_the_new_fetch():
     assert spans(src) == [(T - timedelta(days=3), T + timedelta(hours=2))]
 
 
-def test_a_failed_fetch_vouches_for_nothing_and_a_later_feed_that_no_longer_reaches_back_leaves_a_gap():
+def test_a_failed_fetch_vouches_for_nothing_and_a_shorter_later_feed_leaves_a_gap():
     src = f.source()
     f.fetched(src, T, oldest=T - timedelta(days=3))
     f.fetched(src, T + timedelta(hours=10), outcome=Outcome.ERROR, error="HTTP 500")
     f.fetched(src, T + timedelta(days=5), oldest=T + timedelta(days=2))
-    assert spans(src) == [(T - timedelta(days=3), T), (T + timedelta(days=2), T + timedelta(days=5))]
+    assert spans(src) == [
+        (T - timedelta(days=3), T),
+        (T + timedelta(days=2), T + timedelta(days=5)),
+    ]
 
 
 def test_a_304_after_a_failure_still_extends_the_last_success():
@@ -79,8 +82,10 @@ def test_rebuilding_from_the_attempt_log_gives_the_same_intervals():
 def test_covers_and_gaps_over_a_window():
     window = (T, T + timedelta(hours=72))
     whole = [Span(T - timedelta(days=1), T + timedelta(days=4))]
-    holed = [Span(T - timedelta(days=1), T + timedelta(hours=10)),
-             Span(T + timedelta(hours=20), T + timedelta(days=4))]
+    holed = [
+        Span(T - timedelta(days=1), T + timedelta(hours=10)),
+        Span(T + timedelta(hours=20), T + timedelta(days=4)),
+    ]
     assert coverage.covers(whole, *window)
     assert not coverage.covers(holed, *window)
     assert coverage.gaps(holed, *window) == [Span(T + timedelta(hours=10), T + timedelta(hours=20))]

@@ -73,7 +73,9 @@ def test_a_statement_before_t0_is_not_a_response(russia):
 
 def test_a_rejected_link_does_not_count(russia):
     event = f.event(expected=[russia["mfa"]])
-    f.link(event, f.statement(russia["mfa"], T0 + timedelta(hours=5)), status=EventLink.Status.REJECTED)
+    f.link(
+        event, f.statement(russia["mfa"], T0 + timedelta(hours=5)), status=EventLink.Status.REJECTED
+    )
     covered(russia["mfa_feed"])
     assert status_of(event, "russian-mfa").status == "silent"
 
@@ -198,15 +200,22 @@ def test_group_members_are_expected(russia):
     event.expected_groups.set([group])
     responses = event_responses(event=event, now=AFTER)
     assert {r.actor.slug for r in responses.responders if r.expected} == {
-        "vladimir-putin", "russian-mfa"}
+        "vladimir-putin",
+        "russian-mfa",
+    }
 
 
-def test_statuses_for_many_events_take_a_constant_number_of_queries(russia, django_assert_max_num_queries):
+def test_statuses_for_many_events_take_a_constant_number_of_queries(
+    russia, django_assert_max_num_queries
+):
     def make(n):
         events = []
         for i in range(n):
-            event = f.event(slug=f"event-{n}-{i}", occurred_at=T0 + timedelta(days=i),
-                            expected=[russia["state"], russia["putin"], russia["mfa"]])
+            event = f.event(
+                slug=f"event-{n}-{i}",
+                occurred_at=T0 + timedelta(days=i),
+                expected=[russia["state"], russia["putin"], russia["mfa"]],
+            )
             f.link(event, f.statement(russia["zakharova"], T0 + timedelta(days=i, hours=2)))
             f.link(event, f.statement(russia["peskov"], T0 + timedelta(days=i, hours=3)))
             events.append(event)

@@ -7,10 +7,10 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
-from . import exports
-from .forms import TimelineFilterForm
-from .models import Event, EventLink, Statement
-from .timeline import event_summaries, event_timeline, statement_links
+from .. import exports
+from ..forms import TimelineFilterForm
+from ..models import Event, EventLink, Statement
+from ..timeline import event_summaries, event_timeline, statement_links
 
 RECENT_EVENTS = 8
 LATEST_STATEMENTS = 15
