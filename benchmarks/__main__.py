@@ -3,8 +3,9 @@
 Every module of this package that defines `run()` is a benchmark; adding one
 is adding a file. `run()` returns the rows of its table as dicts with the same
 keys (the columns); the module's docstring, first line, is the table's title.
-Django is set up first, so a benchmark may use the database (`make bench`
-points DATABASE_URL at PostgreSQL).
+Django is set up first and a throwaway test database is created for the run
+(and dropped after it), so a benchmark may write freely; `make bench` points
+DATABASE_URL at PostgreSQL.
 """
 
 from __future__ import annotations
@@ -61,7 +62,18 @@ def main(argv: Sequence[str]) -> int:
     import django
 
     django.setup()
+    from django.db import connection
 
+    # Never the real database: benchmarks fill tables with synthetic rows.
+    real_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        return _run_all(argv)
+    finally:
+        connection.creation.destroy_test_db(real_name, verbosity=0)
+
+
+def _run_all(argv: Sequence[str]) -> int:
     failed = []
     for name in argv or discover():
         module = importlib.import_module(f"benchmarks.{name}")

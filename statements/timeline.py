@@ -17,6 +17,7 @@ as not being about the event, so they are neither evidence nor data.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -745,16 +746,22 @@ def _swimlane(event, now, rows, entries, axis_links, graph) -> Swimlane:
         h += step
     late_ticks = _late_ticks(axis) if axis.late_end else []
 
+    # Entries grouped by speaker once, so drawing stays linear in rows + statements.
+    entries_by_speaker: dict[int | None, list[TimelineEntry]] = defaultdict(list)
+    for entry in entries:
+        entries_by_speaker[entry.statement.actor_id].append(entry)
+
     swim_rows = []
     for i, row in enumerate(rows):
         top = TOP_PAD + i * ROW_HEIGHT
         mid = top + ROW_HEIGHT / 2
-        speakers = _row_speakers(graph, row.actor.pk)
+        row_entries = sorted(
+            (e for s in _row_speakers(graph, row.actor.pk) for e in entries_by_speaker.get(s, ())),
+            key=lambda e: (e.offset_hours, e.statement.pk),
+        )
         marks, last_x, cluster = [], None, 0
-        for entry in entries:
+        for entry in row_entries:
             statement = entry.statement
-            if statement.actor_id not in speakers:
-                continue
             x = axis.x(entry.offset_hours)
             # Marks that would sit on top of each other are staggered vertically.
             cluster = cluster + 1 if last_x is not None and abs(x - last_x) < 9 else 0
