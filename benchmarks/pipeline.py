@@ -1,4 +1,4 @@
-"""Ingestion and reading: one feed polled through the real pipeline, and the timeline of a busy event.
+"""Ingestion and reading: a feed polled through the pipeline, and a busy event's timeline.
 
 A 500-entry RSS feed is served on loopback and polled with poll_source (fetch,
 parse, sanitise, attribute, bulk insert, link, record coverage), then polled
@@ -120,14 +120,14 @@ def run() -> list[dict]:
     server.shutdown()
 
     client = Client(HTTP_HOST="127.0.0.1")
+    now = T0 + timedelta(days=60)
     for actors, per_actor in ((10, 5), (50, 20)):
         Event.objects.filter(slug="bench-event").delete()
         Statement.objects.filter(entry_id__startswith="b-").delete()
         Actor.objects.filter(slug__startswith="bench-").exclude(slug="bench-state").delete()
         Actor.objects.filter(slug="bench-state").delete()
         event = _busy_event(actors, per_actor)
-        now = T0 + timedelta(days=60)
-        select_ms, _ = _timed(lambda event=event: event_timeline(event=event, now=now), repeats=5)
+        select_ms, _ = _timed(lambda e=event: event_timeline(event=e, now=now), repeats=5)
         with CaptureQueriesContext(connection) as queries:
             page_ms, response = _timed(
                 lambda: client.get("/events/bench-event/"), repeats=5)
