@@ -24,8 +24,9 @@ setup: $(VENV)/.installed
 
 run: setup
 	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py ensure_demo_admin
+	$(BIN)/python manage.py ensure_demo_users
 	FEED_ALLOW_PRIVATE_HOSTS=1 $(BIN)/python manage.py load_sample
+	$(BIN)/python manage.py queue_silences --all
 	FEED_ALLOW_PRIVATE_HOSTS=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # PostgreSQL, Redis and Chromium are real parts of the suite: start or install them.

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -28,6 +28,7 @@ from django.db.models import Q
 from actors.models import Actor, ActorGroup, Role
 
 from .coverage import Span
+from .editorial import event_notes
 from .models import Event, EventLink, Stance, Statement
 from .responses import (
     NO_COVERAGE,
@@ -197,6 +198,7 @@ class TimelineEntry:
     link: EventLink
     offset_hours: float
     phase: str  # before, window, late
+    flags: list = field(default_factory=list)  # editors' open flags on the statement
 
     @property
     def statement(self) -> Statement:
@@ -250,6 +252,9 @@ class ResponderRow:
     responder: Responder
     latency_hours: float | None
     evidence: list[EvidenceLine]
+    # Editors' open flags on the (event, actor) pair, and a silence they confirmed as notable.
+    flags: list = field(default_factory=list)
+    notable_silence: object | None = None
 
     @property
     def actor(self) -> Actor:
@@ -508,6 +513,12 @@ def event_timeline(*, event: Event, now: datetime,
         )
         for r in responders
     ]
+    notes = event_notes(event=event, statement_ids=[link.statement_id for link in responses.links])
+    for row in rows:
+        row.flags = notes.flags_by_actor.get(row.actor.pk, [])
+        row.notable_silence = notes.notable_by_actor.get(row.actor.pk)
+    for entry in entries:
+        entry.flags = notes.flags_by_statement.get(entry.link.statement_id, [])
     shown_ids = {r.actor.pk for r in rows}
     ladders = [ladder for ladder in responses.ladders if ladder.state.pk in shown_ids]
     axis_links = [link for link in responses.links if filters.admits_status(link)]
@@ -838,6 +849,7 @@ def actor_record(*, actor: Actor, now: datetime, limit: int = 20) -> list[Record
         Event.objects.published()
         .filter(Q(expected_actors=actor) | Q(expected_groups__members=actor) | Q(pk__in=spoke_on))
         .distinct()
+        .prefetch_related("tags")  # the profile groups the record by topic
         .order_by("-occurred_at")[:limit]
     )
     responses = responses_for_events(events=events, now=now)
