@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.utils import timezone
 
+from . import curation
 from .models import Event, EventLink, FetchAttempt, Source, Statement, Tag
 
 
@@ -47,6 +49,29 @@ class SourceAdmin(admin.ModelAdmin):
         "consecutive_failures",
     ]
     inlines = [FetchAttemptInline]
+    actions = ["poll_now", "pause", "resume"]
+
+    @admin.action(description="Poll selected sources now", permissions=["change"])
+    def poll_now(self, request, queryset):
+        now, queued = timezone.now(), 0
+        for source in queryset.filter(is_active=True):
+            curation.poll_now(source=source, now=now)
+            queued += 1
+        self.message_user(request, f"{queued} poll{'s' if queued != 1 else ''} queued "
+                                   "(paused sources are skipped); see the feed health page.")
+
+    @admin.action(description="Pause selected sources", permissions=["change"])
+    def pause(self, request, queryset):
+        for source in queryset:
+            curation.pause_source(source=source)
+        self.message_user(request, f"{queryset.count()} source(s) paused.")
+
+    @admin.action(description="Resume selected sources", permissions=["change"])
+    def resume(self, request, queryset):
+        now = timezone.now()
+        for source in queryset:
+            curation.resume_source(source=source, now=now)
+        self.message_user(request, f"{queryset.count()} source(s) resumed.")
 
 
 @admin.register(Statement)
@@ -77,6 +102,15 @@ class EventAdmin(admin.ModelAdmin):
     filter_horizontal = ["expected_actors", "expected_groups", "tags"]
     date_hierarchy = "occurred_at"
     inlines = [EventLinkInline]
+
+    def save_model(self, request, obj, form, change):
+        matched_on = ("terms", "occurred_at", "window_hours")
+        before = Event.objects.filter(pk=obj.pk).values_list(*matched_on).first()
+        super().save_model(request, obj, form, change)
+        # As from the site: new terms, time or window re-match the stored statements.
+        if before != tuple(getattr(obj, name) for name in matched_on):
+            curation.queue_rematch(obj)
+            self.message_user(request, "Its statements are being matched again.")
 
 
 @admin.register(Tag)

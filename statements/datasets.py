@@ -270,6 +270,35 @@ class _Validator:
             if key not in allowed:
                 self.error(f"{path}.{key}", f"unknown field (expected {', '.join(allowed)})")
 
+    def actor_kind(self, record: dict, key: str, path: str) -> str | None:
+        kind = record.get(key)
+        kinds = list(Actor.Kind.values)
+        if kind is None:
+            self.error(f"{path}.{key}", "required")
+        elif kind not in kinds:
+            self.error(f"{path}.{key}", f"{_show(kind)} is not one of {', '.join(kinds)}")
+        else:
+            return kind
+        return None
+
+    def country(self, record: dict, key: str, path: str) -> str | None:
+        country = record.get(key)
+        if country is None:
+            return ""
+        if not isinstance(country, str) or (country and country not in COUNTRY_CODES):
+            self.error(f"{path}.{key}", f"{_show(country)} is not an ISO 3166 alpha-2 country "
+                                        "code (two uppercase letters such as \"RU\"), or empty")
+            return None
+        return country
+
+    def wikidata_id(self, record: dict, key: str, path: str) -> str | None:
+        return self.string(record, key, path, max_length=20, check=partial(_check_wikidata, self))
+
+
+# One set of rules for every file the app reads: the actor-list import
+# (actors.importing) and OPML (statements.opml) validate with these too.
+RecordValidator = _Validator
+
 
 def _check_wikidata(validator: _Validator, value: str, where: str) -> bool:
     if not WIKIDATA_RE.match(value):
@@ -353,21 +382,10 @@ def _file_order(error: FieldError) -> tuple[int, int]:
 def _read_actor(v: _Validator, path: str, record: dict) -> ActorSpec:
     slug = v.string(record, "slug", path, required=True, max_length=100, check=v.slug_ok)
     name = v.string(record, "name", path, required=True, max_length=200)
-    kind = record.get("kind")
-    kinds = list(Actor.Kind.values)
-    if kind is None:
-        v.error(f"{path}.kind", "required")
-    elif kind not in kinds:
-        v.error(f"{path}.kind", f"{_show(kind)} is not one of {', '.join(kinds)}")
-    country = record.get("country")
-    if country is None:
-        country = ""
-    elif not isinstance(country, str) or (country and country not in COUNTRY_CODES):
-        v.error(f"{path}.country", f"{_show(country)} is not an ISO 3166 alpha-2 country code "
-                                   "(two uppercase letters such as \"RU\"), or empty")
+    kind = v.actor_kind(record, "kind", path)
+    country = v.country(record, "country", path)
     parent = v.reference(record, "parent", path)
-    wikidata_id = v.string(record, "wikidata_id", path, max_length=20,
-                           check=partial(_check_wikidata, v))
+    wikidata_id = v.wikidata_id(record, "wikidata_id", path)
     description = v.string(record, "description", path, max_length=100_000)
     is_active = v.boolean(record, "active", path, default=True)
     aliases = _read_aliases(v, path, record)
@@ -570,6 +588,12 @@ def _parent_cycle(start: str, parents: dict[str, str | None]) -> list[str] | Non
         chain.append(current)
         current = parents.get(current)
     return None
+
+
+# Shared with actors.importing and statements.opml, like RecordValidator.
+read_aliases = _read_aliases
+parent_cycle = _parent_cycle
+check_url = _check_url
 
 
 # --- Import -------------------------------------------------------------------------
