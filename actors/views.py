@@ -5,12 +5,16 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from statements.models import Statement
+from statements.health import source_health
+from statements.matrix import record_summary
+from statements.models import Source, Statement
+from statements.responses import ActorGraph
 from statements.timeline import actor_record
 
 from .models import Actor, Role
 
 RECENT_STATEMENTS = 15
+RECORD_EVENTS = 60
 KIND_SECTIONS = [
     (Actor.Kind.STATE, "States"),
     (Actor.Kind.INSTITUTION, "Institutions"),
@@ -38,18 +42,30 @@ def actor_detail(request, slug):
     actor = get_object_or_404(
         Actor.objects.select_related("parent").prefetch_related(
             "aliases",
-            "members",
+            Prefetch("members", Actor.objects.order_by("kind", "name")),
             "speaks_for",
             "spokespeople",
             "groups",
-            "sources",
             Prefetch("roles", Role.objects.select_related("institution")),
         ),
         slug=slug,
     )
-    statements = Statement.objects.filter(actor=actor).select_related("source")
+    now = timezone.now()
+    # The feeds that can speak for it — its own, its members', the bodies' it belongs
+    # to: the same sources whose coverage backs each "silent" (statements.responses).
+    graph = ActorGraph.load()
+    related = {actor.pk}
+    if actor.pk in graph.by_id:
+        related |= {*graph.descendants(actor.pk), *graph.ancestors(actor.pk)}
+    sources = source_health(now=now, sources=Source.objects.filter(actor_id__in=related))
+    statements = (Statement.objects.filter(actor=actor).select_related("source")
+                  .defer("raw", "body_html", "search_vector"))
+    record = actor_record(actor=actor, now=now, limit=RECORD_EVENTS)
     return render(request, "actors/actor_detail.html", {
         "actor": actor,
         "statements": statements[:RECENT_STATEMENTS],
-        "record": actor_record(actor=actor, now=timezone.now()),
+        "statement_count": statements.count(),
+        "record": record,
+        "summary": record_summary(record),
+        "sources": sources.rows,
     })

@@ -213,6 +213,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tracker@localhost")
+# The public address of the site, for absolute links in e-mails.
+SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
 
 # --- Feeds ------------------------------------------------------------------
 

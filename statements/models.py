@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -167,9 +168,16 @@ class Statement(models.Model):
         related_name="+",
     )
 
+    # Full-text search (PostgreSQL only): title weighted above body, stemmed with the
+    # statement's language. Kept current ON WRITE by a database trigger (migration
+    # 0004), so bulk inserts and updates need nothing from Python; null on SQLite,
+    # where statements.search falls back to matching stems.
+    search_vector = SearchVectorField(null=True, editable=False)
+
     # Editorial changes (re-attribution, manual entries) are kept with who and when;
     # the feed's own text is provenance and is not versioned here.
-    history = HistoricalRecords(excluded_fields=["raw", "body_html", "body_text", "content_hash"])
+    history = HistoricalRecords(
+        excluded_fields=["raw", "body_html", "body_text", "content_hash", "search_vector"])
 
     class Meta:
         ordering = ["-published_at", "-id"]
@@ -409,3 +417,93 @@ class SilenceReview(models.Model):
 
     def __str__(self):
         return f"{self.actor} on {self.event}: {self.get_decision_display()}"
+
+
+class Subscription(models.Model):
+    """What a logged-in user wants to hear about; statements.alerts evaluates these."""
+
+    class Kind(models.TextChoices):
+        ACTOR_SPEAKS = "actor_speaks", "An actor speaks"
+        STILL_SILENT = "still_silent", "An expected actor is still silent N hours after an event"
+        BREAKS_SILENCE = "breaks_silence", "A leader speaks after staying silent through the window"
+        ESCALATION = "escalation", "A stance escalates"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_subscriptions"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # Each of these narrows the subscription; left empty, it means "any".
+    actor = models.ForeignKey(
+        Actor, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    event = models.ForeignKey(
+        Event, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    tag = models.ForeignKey(Tag, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # For "still silent": how many hours after T0 a silence is worth an alert.
+    hours = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(24 * 365)]
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["kind", "active"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(kind="still_silent") | models.Q(hours__isnull=False),
+                name="subscription_silence_has_hours",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user}: {self.describe()}"
+
+    def describe(self) -> str:
+        """A sentence a reader recognises: 'Vladimir Putin speaks about #venezuela'."""
+        who = self.actor.name if self.actor_id else None
+        about = []
+        if self.event_id:
+            about.append(f"“{self.event.title}”")
+        if self.tag_id:
+            about.append(f"#{self.tag.slug}")
+        on = f" on {' and '.join(about)}" if about else ""
+        if self.kind == self.Kind.ACTOR_SPEAKS:
+            return f"{who or 'Anyone'} speaks{on}"
+        if self.kind == self.Kind.STILL_SILENT:
+            return f"{who or 'An expected actor'} still silent {self.hours} h after an event{on}"
+        if self.kind == self.Kind.BREAKS_SILENCE:
+            return f"{who or 'A leader'} speaks after staying silent through the window{on}"
+        return f"{who or 'An actor'} escalates its stance{on}"
+
+
+class Alert(models.Model):
+    """One occurrence delivered to one subscription: unique, so it is never delivered twice."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="alerts")
+    # What happened, as a stable key ("statement:42", "silent:7:3"): the unique
+    # constraint below is what makes delivery once-only, across runs and workers.
+    occurrence_key = models.CharField(max_length=200)
+    occurred_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    title = models.CharField(max_length=500)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500, blank=True)  # a path on this site
+    # The delivery run that inserted the row: a run e-mails only rows it holds.
+    batch = models.UUIDField(null=True, blank=True, db_index=True)
+    # When a run last took the row for e-mailing; a failed send is retried after a while.
+    attempted_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "occurrence_key"], name="alert_once_per_occurrence"
+            )
+        ]
+        indexes = [models.Index(fields=["emailed_at", "attempted_at"])]
+
+    def __str__(self):
+        return self.title

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
-from .. import exports
+from .. import editorial, exports
 from ..forms import TimelineFilterForm
 from ..models import Event, EventLink, Statement
 from ..timeline import event_summaries, event_timeline, statement_links
@@ -23,6 +23,8 @@ def home(request):
     return render(request, "home.html", {
         "summaries": event_summaries(events=events, now=timezone.now()),
         "statements": statements,
+        "queue_size": (sum(editorial.queue_counts().values())
+                       if request.user.has_perm("statements.change_eventlink") else None),
     })
 
 
