@@ -9,7 +9,7 @@ A source is flagged, most serious first:
 
 - failing: its latest polls failed (FAILING_AFTER in a row or more), or it
   has failed since its last success;
-- silent: it polls fine but its newest entry is older than SILENT_AFTER (or it
+- quiet: it polls fine but its newest entry is older than QUIET_AFTER (or it
   has listed nothing at all for that long): the feed may have moved or died
   while still answering;
 - paused: an admin turned it off;
@@ -29,15 +29,15 @@ from .models import FetchAttempt, Source
 
 HISTORY_LENGTH = 30
 RECENT_ENTRIES = timedelta(days=7)
-SILENT_AFTER = timedelta(days=14)
+QUIET_AFTER = timedelta(days=14)
 FAILING_AFTER = 3
 
 # Problems first, in this order, then the sources that are fine.
-SEVERITY = ("failing", "erratic", "silent", "new", "paused", "ok")
+SEVERITY = ("failing", "erratic", "quiet", "new", "paused", "ok")
 LABELS = {
     "failing": "Failing",
     "erratic": "Failed last time",
-    "silent": "Silent",
+    "quiet": "Quiet",
     "new": "Not polled yet",
     "paused": "Paused",
     "ok": "OK",
@@ -117,7 +117,7 @@ class SourceHealth:
 
     @property
     def is_problem(self) -> bool:
-        return self.state in ("failing", "erratic", "silent")
+        return self.state in ("failing", "erratic", "quiet")
 
     @property
     def last_attempt(self) -> FetchAttempt | None:
@@ -186,8 +186,8 @@ def source_state(source: Source, *, last_entry_at: datetime | None, now: datetim
     if source.consecutive_failures:
         return "erratic"
     newest = last_entry_at or source.created_at
-    if newest < now - SILENT_AFTER:
-        return "silent"
+    if newest < now - QUIET_AFTER:
+        return "quiet"
     return "ok"
 
 

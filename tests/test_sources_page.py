@@ -57,14 +57,14 @@ def world(now):
     for n in range(4):
         attempt(failing, now - timedelta(hours=n), Outcome.ERROR, http_status=503,
                 error="HTTP 503 Service Unavailable")
-    silent = f.source(None, title="Archive", last_attempt_at=now - timedelta(minutes=3),
+    quiet = f.source(None, title="Archive", last_attempt_at=now - timedelta(minutes=3),
                       last_success_at=now - timedelta(minutes=3))
-    attempt(silent, now - timedelta(minutes=3))
-    f.statement(None, now - timedelta(days=40), source=silent)
-    Source.objects.filter(pk=silent.pk).update(created_at=now - timedelta(days=60))
+    attempt(quiet, now - timedelta(minutes=3))
+    f.statement(None, now - timedelta(days=40), source=quiet)
+    Source.objects.filter(pk=quiet.pk).update(created_at=now - timedelta(days=60))
     paused = f.source(None, title="Paused feed", is_active=False)
     fresh = f.source(None, title="New feed")
-    return {"healthy": healthy, "failing": failing, "silent": silent, "paused": paused,
+    return {"healthy": healthy, "failing": failing, "quiet": quiet, "paused": paused,
             "fresh": fresh}
 
 
@@ -75,7 +75,7 @@ def test_each_source_gets_its_health_and_problems_come_first():
     overview = source_health(now=now)
 
     assert [(row.source.title, row.state) for row in overview.rows] == [
-        ("Dead feed", "failing"), ("Archive", "silent"), ("New feed", "new"),
+        ("Dead feed", "failing"), ("Archive", "quiet"), ("New feed", "new"),
         ("Paused feed", "paused"), ("Kremlin", "ok")]
     healthy = overview.rows[-1]
     assert healthy.entries_recent == 2  # published in the last 7 days
@@ -85,7 +85,7 @@ def test_each_source_gets_its_health_and_problems_come_first():
     assert failing.failed_recently == 4 and failing.last_attempt.error.startswith("HTTP 503")
     assert [b.css for b in failing.bars] == ["ok", "error", "error", "error", "error"]
     assert failing.bars[-1].x == (HISTORY_LENGTH - 1) * 5  # the newest is always rightmost
-    assert overview.rows[1].last_entry_at == w["silent"].statements.get().published_at
+    assert overview.rows[1].last_entry_at == w["quiet"].statements.get().published_at
 
 
 def test_the_page_shows_what_an_admin_needs_to_act(client):
@@ -98,7 +98,7 @@ def test_the_page_shows_what_an_admin_needs_to_act(client):
     html = page.content.decode()
     assert f'id="source-{w["failing"].pk}" class="health-row health-row--failing"' in html
     assert "4 failures in a row" in html and "HTTP 503 Service Unavailable" in html
-    assert f'id="source-{w["silent"].pk}" class="health-row health-row--silent"' in html
+    assert f'id="source-{w["quiet"].pk}" class="health-row health-row--quiet"' in html
     assert "newest entry 1\xa0month" in html
     assert 'aria-label="Last 30 attempts: 30 succeeded, 0 failed"' in html
     assert html.count('class="spark-bar spark-bar--') >= HISTORY_LENGTH + 4 + 1

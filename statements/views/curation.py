@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from .. import curation, opml
 from ..access import permission_required_for
 from ..forms_curation import EventForm, FeedPreviewForm, SourceForm, StagedUploadForm
-from ..health import HISTORY_LENGTH, SILENT_AFTER, source_health
+from ..health import HISTORY_LENGTH, QUIET_AFTER, source_health
 from ..models import Event, Source
 
 SOURCE_FORM = "curation/source_form.html"
@@ -51,7 +51,7 @@ def source_list(request):
     return render(request, "curation/source_list.html", {
         "overview": source_health(now=timezone.now()),
         "history_length": HISTORY_LENGTH,
-        "silent_days": SILENT_AFTER.days,
+        "quiet_days": QUIET_AFTER.days,
     })
 
 
