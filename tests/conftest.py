@@ -8,6 +8,7 @@ that must also pass on the embedded SQLite default.
 import pytest
 from django.db import connection
 
+from tests.browser import browser  # noqa: F401  (the machine's Chromium, via Playwright)
 from tests.feedserver import feed_server  # noqa: F401  (a local HTTP server for feeds)
 
 

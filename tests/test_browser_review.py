@@ -8,32 +8,14 @@ pytest-django's live server. A missing Chromium is a failure, never a skip.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from statements.models import EventLink, Flag
 
-from .test_browser import CHROMIUM, DESKTOP, PHONE, launch
+from .browser import DESKTOP, PHONE
 from .test_permissions import PASSWORD, user_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser():
-    # Playwright's sync API runs an event loop in this thread; Django's ORM (used by
-    # the test to build and check data) refuses to run inside one without this.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is missing at {CHROMIUM}: run ./scripts/ensure-services")
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

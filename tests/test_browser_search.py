@@ -7,29 +7,11 @@ live server. A missing Chromium is a failure, never a skip.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-from .test_browser import CHROMIUM, DESKTOP, LAUNCH_ARGS, PHONE
+from .browser import DESKTOP, PHONE
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser():
-    # Playwright's sync API runs an event loop in this thread; Django's ORM (used by the
-    # test to build data) refuses to run inside one without this.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is missing at {CHROMIUM}: run ./scripts/ensure-services")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
