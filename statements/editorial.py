@@ -27,7 +27,6 @@ and changes nothing.
 from __future__ import annotations
 
 import hashlib
-import html
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -39,11 +38,12 @@ from django.core.paginator import Page, Paginator
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from simple_history.utils import bulk_create_with_history, get_history_manager_for_model
 
 from actors.models import Actor
 
+from .highlight import mark_spans
 from .matching import event_phrases, link_statements
 from .models import (
     CANDIDATE_TAIL,
@@ -439,16 +439,10 @@ def highlight(text: str, index: TermIndex, *, key, limit: int | None = None) -> 
             start = space + 1
         if end < len(text) and (space := text.rfind(" ", start, end)) > start:
             end = space
-    parts, position = ["…" if start else ""], start
-    for match in matches:
-        if match.start < position or match.end > end:
-            continue
-        parts.append(html.escape(text[position:match.start]))
-        parts.append(f"<mark>{html.escape(text[match.start:match.end])}</mark>")
-        position = match.end
-    parts.append(html.escape(text[position:end]))
-    parts.append("…" if end < len(text) else "")
-    return mark_safe("".join(parts))  # noqa: S308 — every piece of text is escaped above
+    return mark_spans(
+        text, [(m.start, m.end) for m in matches], start=start, end=end,
+        before="…" if start else "", after="…" if end < len(text) else "",
+    )
 
 
 def link_items(links: Iterable[EventLink]) -> list[LinkItem]:

@@ -43,6 +43,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from actors.models import Actor, ActorGroup, Alias
 
+from .highlight import mark_spans
 from .models import Event, EventLink, Source, Stance, Statement
 from .responses import ActorGraph
 from .textmatch import TermIndex, longest_first, tokenize
@@ -549,15 +550,8 @@ def _python_snippet(text: str, stems: frozenset[str], *,
         prefix, suffix = ("… " if start else ""), (" …" if end < len(text) else "")
     else:
         start, end, prefix, suffix = 0, len(text), "", ""
-    out, position = [escape(prefix)], start
-    for i in hits:
-        token = tokens[i]
-        if token.start < start or token.end > end:
-            continue
-        out += [escape(text[position:token.start]), "<mark>", escape(token.surface), "</mark>"]
-        position = token.end
-    out += [escape(text[position:end]), escape(suffix)]
-    return mark_safe("".join(out))
+    spans = [(tokens[i].start, tokens[i].end) for i in hits]
+    return mark_spans(text, spans, start=start, end=end, before=prefix, after=suffix)
 
 
 # --- exports --------------------------------------------------------------------
