@@ -14,11 +14,11 @@ that no continuation line can start with '#').
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from .csvfiles import CitationWriter, metadata, one_line
 from .timeline import Timeline
 
 
@@ -91,7 +91,7 @@ def timeline_csv(timeline: Timeline, *, generated_at: datetime, base_url: str) -
             entry.phase,
             entry.statement.actor.slug if entry.statement.actor_id else "",
             entry.statement.actor.name if entry.statement.actor_id else "",
-            _one_line(entry.statement.title),
+            one_line(entry.statement.title),
             entry.statement.url,
             _source_name(entry.statement) or "",
             entry.statement.source.url if entry.statement.source_id else "",
@@ -133,17 +133,16 @@ def _csv(timeline: Timeline, what: str, generated_at: datetime, columns: list[st
          rows: Iterable[list]) -> str:
     event = timeline.event
     out = io.StringIO()
-    for key, value in [
+    out.write(metadata([
         ("statement-tracker", f"{what} of an event timeline"),
         ("event", event.slug),
-        ("title", _one_line(event.title)),
+        ("title", event.title),
         ("occurred_at", iso_utc(event.occurred_at)),
         ("window_hours", event.window_hours),
         ("filters", timeline.filters.query or "none (rejected links excluded)"),
         ("generated_at", iso_utc(generated_at)),
-    ]:
-        out.write(f"# {key}: {value}\n")
-    writer = csv.writer(out, lineterminator="\n")
+    ]))
+    writer = CitationWriter(out)
     writer.writerow(columns)
     writer.writerows(rows)
     return out.getvalue()
@@ -155,5 +154,3 @@ def _source_name(statement) -> str | None:
     return statement.source.title or statement.source.url
 
 
-def _one_line(text: str) -> str:
-    return " ".join((text or "").split())

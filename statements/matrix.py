@@ -12,7 +12,6 @@ per topic (event tag) — "Putin on Venezuela: 2019 responded, 2026 silent".
 
 from __future__ import annotations
 
-import csv
 import io
 import statistics
 from collections.abc import Iterable
@@ -25,6 +24,7 @@ from django.db.models import Q
 
 from actors.models import Actor, ActorGroup
 
+from .csvfiles import CitationWriter, metadata
 from .models import Event, EventLink, Tag
 from .responses import (
     NO_COVERAGE,
@@ -304,7 +304,7 @@ def matrix_csv(matrix: Matrix, *, generated_at: datetime, base_url: str,
     `layout="wide"` has one row per actor and a status column per event, like the page.
     """
     out = io.StringIO()
-    for key, value in [
+    out.write(metadata([
         ("statement-tracker", "actors × events matrix"
          + (" (one row per actor)" if layout == "wide" else " (one row per actor and event)")),
         ("group", matrix.group.slug if matrix.group else "none (everyone expected)"),
@@ -315,9 +315,8 @@ def matrix_csv(matrix: Matrix, *, generated_at: datetime, base_url: str,
         ("url", f"{base_url}/matrix/" + (f"?{matrix.query}" if matrix.query else "")),
         ("status", "as derived at generated_at; see DESIGN.md 'Response status'"),
         ("generated_at", iso_utc(generated_at)),
-    ]:
-        out.write(f"# {key}: {value}\n")
-    writer = csv.writer(out, lineterminator="\n")
+    ]))
+    writer = CitationWriter(out)
     if layout == "wide":
         writer.writerow(["actor", "actor_name", "kind", *(e.slug for e in matrix.events),
                          "answered", "expected"])

@@ -23,7 +23,6 @@ syntax in the query ("quotes", or, -minus), which is then passed on as typed.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Iterable, Iterator
@@ -43,6 +42,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from actors.models import Actor, ActorGroup, Alias
 
+from .csvfiles import CitationWriter, metadata, one_line
 from .highlight import mark_spans
 from .models import Event, EventLink, Source, Stance, Statement
 from .responses import ActorGraph
@@ -626,15 +626,17 @@ def search_csv_lines(search: Search, *, generated_at: datetime, base_url: str,
     """
     meta = export_meta(search, generated_at=generated_at, base_url=base_url, count=0,
                        truncated=False)
-    yield f"# statement-tracker: {meta['statement-tracker']}\n"
-    yield f"# query: {search.filters.query_string or 'none (all statements)'}\n"
-    yield f"# url: {meta['url']}\n"
-    yield f"# search: {meta['search']}\n"
-    for typed, widened in meta["names_widened"].items():
-        yield f"# names widened: {_one_line(typed)} -> {_one_line(' | '.join(widened))}\n"
-    yield f"# generated_at: {meta['generated_at']}\n"
+    yield metadata([
+        ("statement-tracker", meta["statement-tracker"]),
+        ("query", search.filters.query_string or "none (all statements)"),
+        ("url", meta["url"]),
+        ("search", meta["search"]),
+        *(("names widened", f"{typed} -> {' | '.join(widened)}")
+          for typed, widened in meta["names_widened"].items()),
+        ("generated_at", meta["generated_at"]),
+    ])
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = CitationWriter(buffer)
 
     def flush() -> str:
         value = buffer.getvalue()
@@ -655,7 +657,7 @@ def search_csv_lines(search: Search, *, generated_at: datetime, base_url: str,
             row["id"], row["published_at"],
             row["actor"]["slug"] if row["actor"] else "",
             row["actor"]["name"] if row["actor"] else "",
-            _one_line(row["title"]), row["url"],
+            one_line(row["title"]), row["url"],
             row["source"]["title"] if row["source"] else "",
             row["source"]["url"] if row["source"] else "",
             row["language"],
@@ -677,7 +679,4 @@ def iso_utc(when: datetime | None) -> str | None:
     return when.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _one_line(text: str) -> str:
-    # A title kept on one line: no CSV continuation line may start with '#'.
-    return " ".join((text or "").split())
 

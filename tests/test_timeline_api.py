@@ -240,3 +240,15 @@ def test_the_timeline_page_links_all_three_exports(client, scenario):
     html = client.get(scenario["event"].get_absolute_url()).content.decode()
     for name in ("event-timeline-csv", "event-responders-csv", "event-timeline-json"):
         assert f'href="{reverse(name, args=[scenario["event"].slug])}"' in html
+
+
+@pytest.mark.smoke
+def test_text_cells_that_a_spreadsheet_would_run_are_written_as_text():
+    import io
+
+    from statements.csvfiles import CitationWriter
+
+    out = io.StringIO()
+    CitationWriter(out).writerow(['=HYPERLINK("http://evil")', "@SUM(A1)", "Maduro", -3.5])
+    (row,) = csv.reader(io.StringIO(out.getvalue()))
+    assert row == ["'=HYPERLINK(\"http://evil\")", "'@SUM(A1)", "Maduro", "-3.5"]
