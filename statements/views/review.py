@@ -86,6 +86,24 @@ def _form_error(form) -> str:
     return " ".join(m for errors in form.errors.values() for m in errors)
 
 
+def _decide(request, form, act, *, fragment: str, context: dict, anchor: str) -> HttpResponse:
+    """Validate `form` and run `act(cleaned_data)`; answer htmx with the item's fragment
+    (errors shown inside it), anything else with a redirect back, or the problem."""
+    error = ""
+    if not form.is_valid():
+        error = _form_error(form)
+    else:
+        try:
+            act(form.cleaned_data)
+        except editorial.EditorialError as problem:
+            error = str(problem)
+    if request.htmx:
+        return _fragment(request, fragment, {**context, "error": error})
+    if error:
+        return _problem(request, error, status=409 if form.is_valid() else 400)
+    return redirect(_next_url(request, reverse("review") + anchor))
+
+
 # --- the queue ------------------------------------------------------------------------------
 
 
@@ -245,21 +263,12 @@ def _queue_flags():
 @permission_required_for("statements.change_flag")
 def flag_close(request, pk):
     item = get_object_or_404(_queue_flags(), pk=pk)
-    form = CloseFlagForm(request.POST)
-    error = ""
-    if not form.is_valid():
-        error = _form_error(form)
-    else:
-        try:
-            editorial.close_flag(flag=item, status=form.cleaned_data["status"],
-                                 note=form.cleaned_data["note"], user=request.user)
-        except editorial.EditorialError as problem:
-            error = str(problem)
-    if request.htmx:
-        return _fragment(request, "flag-item", {"flag": item, "error": error})
-    if error:
-        return _problem(request, error, status=409 if form.is_valid() else 400)
-    return redirect(_next_url(request, reverse("review") + "#review-flags"))
+    return _decide(
+        request, CloseFlagForm(request.POST),
+        lambda data: editorial.close_flag(flag=item, status=data["status"], note=data["note"],
+                                          user=request.user),
+        fragment="flag-item", context={"flag": item}, anchor="#review-flags",
+    )
 
 
 # --- silences --------------------------------------------------------------------------------
@@ -273,21 +282,12 @@ def _review(pk: int) -> SilenceReview:
 @permission_required_for("statements.change_silencereview")
 def silence_decide(request, pk):
     review = _review(pk)
-    form = SilenceDecisionForm(request.POST)
-    error = ""
-    if not form.is_valid():
-        error = _form_error(form)
-    else:
-        try:
-            editorial.decide_silence(review=review, decision=form.cleaned_data["decision"],
-                                     note=form.cleaned_data["note"], user=request.user)
-        except editorial.EditorialError as problem:
-            error = str(problem)
-    if request.htmx:
-        return _fragment(request, "silence-item", {"review": review, "error": error})
-    if error:
-        return _problem(request, error, status=409 if form.is_valid() else 400)
-    return redirect(_next_url(request, reverse("review") + "#review-silences"))
+    return _decide(
+        request, SilenceDecisionForm(request.POST),
+        lambda data: editorial.decide_silence(review=review, decision=data["decision"],
+                                              note=data["note"], user=request.user),
+        fragment="silence-item", context={"review": review}, anchor="#review-silences",
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
