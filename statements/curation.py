@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import base64
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 
 from actors.models import Actor, ActorGroup
@@ -65,14 +66,11 @@ class FeedPreview:
     entries: list[PreviewEntry] = field(default_factory=list)
     # The source that already polls this URL, if any.
     existing: Source | None = None
+    entry_count: int = 0
 
     @property
     def ok(self) -> bool:
         return self.feed is not None
-
-    @property
-    def entry_count(self) -> int:
-        return len(self.feed.entries) if self.feed else 0
 
     @property
     def named_speakers(self) -> int:
@@ -94,6 +92,7 @@ def preview_feed(*, url: str, default_actor: Actor | None, language: str = "",
     except (FetchError, FeedParseError) as exc:
         preview.error = str(exc)
         return preview
+    preview.entry_count = len(preview.feed.entries)
     speakers = SpeakerIndex.load()
     for entry in preview.feed.entries[:PREVIEW_ENTRIES]:
         actor, attribution = speakers.attribute(title=entry.title, default_actor=default_actor)
@@ -103,6 +102,55 @@ def preview_feed(*, url: str, default_actor: Actor | None, language: str = "",
             language=entry.language or language or preview.feed.language,
         ))
     return preview
+
+
+# A preview waits in the cache for the admin who asked for it, this long.
+PREVIEW_TTL_SECONDS = 10 * 60
+
+
+def request_feed_preview(*, url: str, default_actor: Actor | None, language: str,
+                         user_id: int) -> str:
+    """Queue a feed preview and return the token its result will be kept under.
+
+    The web process never fetches (DESIGN: views read, they never fetch): a
+    slow or hostile feed must tie up a worker, not a web process. In the
+    embedded default Celery runs eagerly, so the result is there at once.
+    """
+    from . import tasks
+
+    token = secrets.token_urlsafe(16)
+    cache.set(_preview_key(token), {"user": user_id, "preview": None}, PREVIEW_TTL_SECONDS)
+    tasks.preview_feed.delay(token=token, url=url, language=language,
+                             actor_id=default_actor.pk if default_actor else None)
+    return token
+
+
+def run_feed_preview(*, token: str, url: str, actor_id: int | None, language: str,
+                     now: datetime) -> None:
+    """The worker's half: fetch and parse, then keep the result for the asking admin."""
+    waiting = cache.get(_preview_key(token))
+    if waiting is None:  # expired, or never asked for
+        return
+    actor = Actor.objects.filter(pk=actor_id).first() if actor_id else None
+    preview = preview_feed(url=url, default_actor=actor, language=language, now=now)
+    # Keep what the page shows, not the whole body and every entry.
+    if preview.result is not None:
+        preview.result = replace(preview.result, body=b"")
+    if preview.feed is not None:
+        preview.feed = replace(preview.feed, entries=[])
+    cache.set(_preview_key(token), {**waiting, "preview": preview}, PREVIEW_TTL_SECONDS)
+
+
+def feed_preview_result(*, token: str, user_id: int) -> tuple[bool, FeedPreview | None]:
+    """(known, preview): unknown when expired or asked by someone else; None while pending."""
+    waiting = cache.get(_preview_key(token))
+    if waiting is None or waiting["user"] != user_id:
+        return False, None
+    return True, waiting["preview"]
+
+
+def _preview_key(token: str) -> str:
+    return f"feed-preview:{token}"
 
 
 def create_source(*, url: str, title: str, actor: Actor | None, language: str,

@@ -66,3 +66,12 @@ def send_alerts() -> int:
     from statements import alerts
 
     return alerts.deliver_alerts(now=timezone.now())
+
+
+@shared_task
+def preview_feed(*, token: str, url: str, actor_id: int | None, language: str) -> None:
+    """Fetch a feed an admin is testing, store nothing, keep the preview for the page."""
+    from statements import curation
+
+    curation.run_feed_preview(token=token, url=url, actor_id=actor_id, language=language,
+                              now=timezone.now())

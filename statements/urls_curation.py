@@ -12,6 +12,7 @@ from .views import curation as views
 urlpatterns = [
     path("sources/", views.source_list, name="source-list"),
     path("sources/new/", views.source_create, name="source-create"),
+    path("sources/new/preview/<str:token>/", views.source_preview, name="source-preview"),
     path("sources/<int:pk>/poll/", views.source_poll, name="source-poll"),
     path("sources/<int:pk>/pause/", views.source_pause, name="source-pause"),
     path("sources/<int:pk>/resume/", views.source_resume, name="source-resume"),

@@ -181,3 +181,36 @@ def test_anonymous_visitors_are_sent_to_log_in(client):
     assert client.post(reverse("source-create"), {"url": "https://x.example.org/f",
                                                   "action": "save"}).status_code == 403
     assert nothing_stored()
+
+
+def test_the_web_process_only_queues_the_fetch_and_the_page_picks_the_result_up(
+        client, feed_server, speakers):
+    # With a broker, the preview is a task: the request that asks for it fetches nothing.
+    from statements import tasks
+
+    url = feed_server.serve("/feed.xml", FEEDS / "rss20.xml")
+    login(client, "Admin")
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False  # queued on the in-memory broker, not run
+    try:
+        asked = client.post(reverse("source-create"), {"url": url, "action": "preview"},
+                            headers={"HX-Request": "true"})
+    finally:
+        celery_app.conf.task_always_eager = previous
+    html = asked.content.decode()
+    assert "A worker is fetching the feed" in html and feed_server.requests == []
+    token = html.split("/sources/new/preview/")[1].split("/")[0]
+    poll = reverse("source-preview", args=[token])
+    assert "A worker is fetching the feed" in client.get(poll, headers={"HX-Request": "true"}
+                                                          ).content.decode()
+
+    # What the worker does with the queued task:
+    tasks.preview_feed(token=token, url=url, actor_id=speakers["mfa"].pk, language="")
+
+    done = client.get(poll, headers={"HX-Request": "true"}).content.decode()
+    assert "Preview: Ministry of Foreign Affairs: News" in done and "Sergey Lavrov" in done
+    assert len(feed_server.requests) == 1 and nothing_stored()
+    # Another admin cannot read someone else's preview.
+    client.force_login(User.objects.create_user("other", password="pw", is_staff=True))
+    User.objects.get(username="other").groups.add(Group.objects.get(name="Admin"))
+    assert "expired" in client.get(poll, headers={"HX-Request": "true"}).content.decode()

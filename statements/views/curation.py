@@ -97,7 +97,7 @@ def source_resume(request, pk):
 @require_http_methods(["GET", "POST"])
 @permission_required_for("statements.add_source")
 def source_create(request):
-    preview, check = None, None
+    preview, check, token = None, None, ""
     if request.method == "POST" and request.POST.get("action") == "save":
         form = SourceForm(request.POST)
         if form.is_valid():
@@ -113,14 +113,25 @@ def source_create(request):
         form = SourceForm(request.POST)
         check = FeedPreviewForm(request.POST)
         if check.is_valid():
-            preview = curation.preview_feed(
+            token = curation.request_feed_preview(
                 url=check.cleaned_data["url"], default_actor=check.cleaned_data["actor"],
-                language=check.cleaned_data["language"], now=timezone.now())
+                language=check.cleaned_data["language"], user_id=request.user.pk)
+            _, preview = curation.feed_preview_result(token=token, user_id=request.user.pk)
     else:
         form = SourceForm()
     fragment = "preview" if request.method == "POST" and check is not None else None
-    return _render(request, SOURCE_FORM, {"form": form, "check": check, "preview": preview},
-                   fragment=fragment)
+    return _render(request, SOURCE_FORM, {"form": form, "check": check, "preview": preview,
+                                          "token": token}, fragment=fragment)
+
+
+@require_safe
+@permission_required_for("statements.add_source")
+def source_preview(request, token):
+    """Where the page polls for a preview a worker is still fetching."""
+    known, preview = curation.feed_preview_result(token=token, user_id=request.user.pk)
+    return _render(request, SOURCE_FORM, {"form": SourceForm(), "preview": preview,
+                                          "token": token if known else "",
+                                          "expired": not known}, fragment="preview")
 
 
 # --- OPML ----------------------------------------------------------------------------------
