@@ -24,14 +24,18 @@ def poll_due_sources() -> int:
     # the next beat. poll_source sets the real next poll time when it ends;
     # if the worker dies instead, the source is tried again after this lease.
     lease_until = now + settings.FEED_POLL_INTERVAL
-    queued = 0
-    for source_id in list(Source.objects.due(now).values_list("pk", flat=True)):
-        # Conditional on still being due: of two beats racing, one claims it.
-        claimed = Source.objects.due(now).filter(pk=source_id).update(next_poll_at=lease_until)
-        if claimed:
+    with transaction.atomic():
+        # Two queries whatever the number of sources. Rows another beat holds are
+        # skipped, not waited for: of two beats racing, each source goes to one.
+        claimed = list(
+            Source.objects.due(now)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        Source.objects.filter(pk__in=claimed).update(next_poll_at=lease_until)
+        for source_id in claimed:
             transaction.on_commit(partial(fetch_source.delay, source_id))
-            queued += 1
-    return queued
+    return len(claimed)
 
 
 @shared_task

@@ -32,6 +32,25 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 # --- The tasks, run in-process ------------------------------------------------
 
 
+def test_poll_due_sources_claims_any_number_of_sources_in_the_same_queries(
+    db, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    def make(n, prefix):
+        for i in range(n):
+            Source.objects.create(url=f"https://x.example.org/{prefix}/{i}")
+
+    make(2, "few")
+    with django_capture_on_commit_callbacks() as few, \
+            django_assert_max_num_queries(4) as few_queries:
+        assert tasks.poll_due_sources() == 2
+    make(30, "many")
+    with django_capture_on_commit_callbacks() as many, \
+            django_assert_max_num_queries(4) as many_queries:
+        assert tasks.poll_due_sources() == 30
+    assert (len(few), len(many)) == (2, 30)
+    assert len(few_queries.captured_queries) == len(many_queries.captured_queries)
+
+
 def test_poll_due_sources_claims_each_due_source_once(
     feed_server, db, settings, django_capture_on_commit_callbacks
 ):
