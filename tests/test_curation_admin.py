@@ -191,3 +191,22 @@ def test_a_group_lists_its_members_inline_with_a_count(admin_client):
     assert f'href="/admin/actors/actor/?groups__id__exact={p5.pk}">2</a>' in listing
     assert page.status_code == 200 and page.context["inline_admin_formsets"][0].formset \
         .queryset.count() == 2
+
+
+def test_a_sources_admin_page_shows_its_latest_attempts_not_its_whole_log(admin_client):
+    from datetime import timedelta
+
+    from statements.models import FetchAttempt
+
+    source = f.source(title="Kremlin news")
+    start = f.utc(2026, 1, 1)
+    for i in range(25):
+        f.fetched(source, start + timedelta(hours=i), outcome=FetchAttempt.Outcome.ERROR,
+                  error=f"HTTP 500 on try {i}")
+
+    html = admin_client.get(reverse("admin:statements_source_change", args=[source.pk])
+                            ).content.decode()
+
+    assert "Last 20 attempts" in html
+    assert "HTTP 500 on try 24" in html and "HTTP 500 on try 5" in html
+    assert "HTTP 500 on try 4" not in html
