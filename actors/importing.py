@@ -43,7 +43,7 @@ from typing import Any
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from statements.datasets import RecordValidator, parent_cycle, read_aliases
+from statements.datasets import ActionCounts, RecordValidator, parent_cycle, read_aliases
 
 from .models import Actor, ActorGroup, Alias
 
@@ -89,7 +89,7 @@ class RowResult:
 
 
 @dataclass
-class ActorImportReport:
+class ActorImportReport(ActionCounts):
     rows: list[RowResult]
     # Group slugs the file names that do not exist yet: created on import.
     new_groups: list[str] = field(default_factory=list)
@@ -100,28 +100,12 @@ class ActorImportReport:
         return sum(1 for row in self.rows if row.action == action)
 
     @property
-    def created(self) -> int:
-        return self.count("created")
-
-    @property
-    def updated(self) -> int:
-        return self.count("updated")
-
-    @property
-    def unchanged(self) -> int:
-        return self.count("unchanged")
-
-    @property
     def rejected(self) -> int:
         return self.count("rejected")
 
     @property
     def is_valid(self) -> bool:
         return self.rejected == 0
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.created or self.updated)
 
     def summary(self) -> str:
         text = (f"{self.created} created, {self.updated} updated, "

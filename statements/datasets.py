@@ -502,6 +502,7 @@ def _check_references(v: _Validator, dataset: ValidatedDataset) -> None:
 
     # A record whose own slug or URL is malformed (already reported) still has
     # its references checked, but takes no part in uniqueness.
+    groups_in_file = {g.slug for g in dataset.groups}
     file_actors: dict[str, ActorSpec] = {}
     for spec in dataset.actors:
         if spec.slug is None:
@@ -511,7 +512,7 @@ def _check_references(v: _Validator, dataset: ValidatedDataset) -> None:
                                          f"{file_actors[spec.slug].path}")
         else:
             file_actors[spec.slug] = spec
-        if spec.slug in db_groups and spec.slug not in {g.slug for g in dataset.groups}:
+        if spec.slug in db_groups and spec.slug not in groups_in_file:
             v.error(f"{spec.path}.slug", f"{_show(spec.slug)} is already a group's slug "
                                          "(actors and groups share one slug space)")
     actor_slugs = set(db_parents) | set(file_actors)
@@ -617,14 +618,14 @@ class Change:
         return f"{verb} {self.kind} {self.key}{detail}"
 
 
-@dataclass
-class ImportReport:
-    dry_run: bool = False
-    changes: list[Change] = field(default_factory=list)
-    rematched_events: list[str] = field(default_factory=list)
+class ActionCounts:
+    """What an import report says in numbers; the report tallies its own items in `count`.
 
-    def count(self, action: str, kind: str | None = None) -> int:
-        return sum(1 for c in self.changes if c.action == action and kind in (None, c.kind))
+    Shared by the data set import and the actor-list import (actors.importing).
+    """
+
+    def count(self, action: str) -> int:
+        raise NotImplementedError
 
     @property
     def created(self) -> int:
@@ -641,6 +642,16 @@ class ImportReport:
     @property
     def changed(self) -> bool:
         return bool(self.created or self.updated)
+
+
+@dataclass
+class ImportReport(ActionCounts):
+    dry_run: bool = False
+    changes: list[Change] = field(default_factory=list)
+    rematched_events: list[str] = field(default_factory=list)
+
+    def count(self, action: str, kind: str | None = None) -> int:
+        return sum(1 for c in self.changes if c.action == action and kind in (None, c.kind))
 
     def summary(self, kind: str | None = None) -> str:
         return (f"{self.count('created', kind)} created, {self.count('updated', kind)} updated, "
