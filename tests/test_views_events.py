@@ -451,6 +451,27 @@ def test_the_event_list_takes_the_same_queries_for_2_or_10_events(
     assert len(few.captured_queries) == len(many.captured_queries)
 
 
+def test_home_and_the_actor_list_take_the_same_queries_for_few_or_many_rows(
+        client, django_assert_max_num_queries):
+    putin, mfa = f.actor("vladimir-putin"), f.actor("russian-mfa", kind=Kind.INSTITUTION)
+    _events(2, putin, mfa)
+    with django_assert_max_num_queries(15) as home_few:
+        page(client, reverse("home"))
+    with django_assert_max_num_queries(10) as actors_few:
+        page(client, reverse("actor-list"))
+    _events(10, putin, mfa)
+    for i in range(20):
+        f.actor(f"member-{i}", parent=mfa)
+    with django_assert_max_num_queries(15) as home_many:
+        home = page(client, reverse("home"))
+    with django_assert_max_num_queries(10) as actors_many:
+        actors = page(client, reverse("actor-list"))
+    assert len(set(re.findall(r'href="/statements/(\d+)/"', home))) == 12
+    assert "Member 19" in actors
+    assert len(home_few.captured_queries) == len(home_many.captured_queries)
+    assert len(actors_few.captured_queries) == len(actors_many.captured_queries)
+
+
 def test_home_shows_recent_events_and_the_latest_statements(client, maduro):
     html = page(client, reverse("home"))
     text = text_of(html)
