@@ -541,6 +541,21 @@ def test_a_statement_page_shows_attribution_source_body_and_event_links(client, 
     assert "armed aggression, condemnable" in text
 
 
+def test_a_statement_page_takes_the_same_queries_for_one_or_many_event_links(
+        client, django_assert_max_num_queries):
+    mfa = f.actor("russian-mfa", kind=Kind.INSTITUTION)
+    stmt = f.statement(mfa, T0, source=f.source(mfa))
+    f.link(f.event(slug="first"), stmt)
+    with django_assert_max_num_queries(12) as one:
+        page(client, stmt.get_absolute_url())
+    for i in range(8):
+        f.link(f.event(slug=f"more-{i}", occurred_at=T0 + timedelta(hours=i)), stmt)
+    with django_assert_max_num_queries(12) as many:
+        html = page(client, stmt.get_absolute_url())
+    assert all(f'href="/events/more-{i}/"' in html for i in range(8))
+    assert len(one.captured_queries) == len(many.captured_queries)
+
+
 def test_a_statement_added_by_hand_says_so(client):
     stmt = f.statement(None, T0)
     text = text_of(page(client, stmt.get_absolute_url()))
