@@ -20,10 +20,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from statements.curation import stage_upload, take_staged_upload
-
-from . import hygiene, importing, merging
-from .models import Actor, ActorGroup, Alias, Role
+from actors.models import Actor, ActorGroup, Alias, Role
+from statements.curation import actor_lists as importing
+from statements.curation import hygiene, merging
+from statements.curation.uploads import stage_upload, take_staged_upload
 
 ACTOR_LIST_UPLOAD = "actor-list"
 MAX_IMPORT_BYTES = 10 * 2**20  # some 50,000 actors: far beyond any real list

@@ -15,7 +15,7 @@ import time
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from actors.importing import export_csv, import_actors, parse_csv
+from statements.curation.actor_lists import export_csv, import_actors, parse_csv
 
 SIZES = (200, 2_000)
 

@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Callable
 
-from statements.textmatch import TermIndex, tokenize
+from statements.text.terms import TermIndex, tokenize
 
 EVENT_COUNTS = (10, 100, 1_000)
 TEXT_WORDS = 2_000

@@ -22,9 +22,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from actors.models import Actor
-from statements.ingest import poll_source
+from statements.ingest.pipeline import poll_source
 from statements.models import Event, EventLink, Source, Statement
-from statements.timeline import event_timeline
+from statements.timeline.selector import event_timeline
 
 T0 = datetime(2026, 1, 3, 6, tzinfo=UTC)
 FEED_ENTRIES = 500

@@ -25,7 +25,7 @@ from django.db import connection, transaction
 
 from actors.models import Actor, Alias
 from statements.models import Statement
-from statements.search import SearchFilters, search_statements
+from statements.research.search import SearchFilters, search_statements
 
 STATEMENTS = 50_000
 SQLITE_STATEMENTS = 5_000

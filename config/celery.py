@@ -9,3 +9,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("tracker")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def enqueue(task_name: str, /, *args, **kwargs):
+    """Queue the task registered under `task_name` (eagerly run without a broker).
+
+    Domain code names the job it wants done instead of importing statements.tasks,
+    which imports the domain: dependencies keep pointing one way, from the tasks down.
+    The registry finds the task because autodiscover_tasks() loads every app's tasks.
+    """
+    return app.tasks[task_name].delay(*args, **kwargs)

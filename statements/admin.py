@@ -3,8 +3,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from . import curation
-from .models import Event, EventLink, Source, Statement, Tag
+from statements.curation import events as event_curation
+from statements.curation import sources as source_curation
+from statements.models import Event, EventLink, Source, Statement, Tag
 
 RECENT_ATTEMPTS = 20
 # A URL typed without a scheme means https (Django 6's default, taken now).
@@ -62,7 +63,7 @@ class SourceAdmin(admin.ModelAdmin):
     def poll_now(self, request, queryset):
         now, queued = timezone.now(), 0
         for source in queryset.filter(is_active=True):
-            curation.poll_now(source=source, now=now)
+            source_curation.poll_now(source=source, now=now)
             queued += 1
         self.message_user(request, f"{queued} poll{'s' if queued != 1 else ''} queued "
                                    "(paused sources are skipped); see the feed health page.")
@@ -70,14 +71,14 @@ class SourceAdmin(admin.ModelAdmin):
     @admin.action(description="Pause selected sources", permissions=["change"])
     def pause(self, request, queryset):
         for source in queryset:
-            curation.pause_source(source=source)
+            source_curation.pause_source(source=source)
         self.message_user(request, f"{queryset.count()} source(s) paused.")
 
     @admin.action(description="Resume selected sources", permissions=["change"])
     def resume(self, request, queryset):
         now = timezone.now()
         for source in queryset:
-            curation.resume_source(source=source, now=now)
+            source_curation.resume_source(source=source, now=now)
         self.message_user(request, f"{queryset.count()} source(s) resumed.")
 
 
@@ -117,7 +118,7 @@ class EventAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         # As from the site: new terms, time or window re-match the stored statements.
         if before != tuple(getattr(obj, name) for name in matched_on):
-            curation.queue_rematch(obj)
+            event_curation.queue_rematch(obj)
             self.message_user(request, "Its statements are being matched again.")
 
 

@@ -10,7 +10,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from statements import ingest, matching
+from statements.alerts import delivery as alerts
+from statements.editorial import decisions as editorial
+from statements.ingest import linking as matching
+from statements.ingest import pipeline as ingest
+from statements.ingest import preview
 from statements.models import Event, Source
 
 logger = logging.getLogger(__name__)
@@ -59,23 +63,17 @@ def rematch_event(event_id: int) -> None:
 @shared_task
 def queue_silence_reviews() -> int:
     """Put each expected (event, actor) pair whose window just closed unanswered in the queue."""
-    from statements import editorial
-
     return editorial.queue_silence_reviews(now=timezone.now())
 
 
 @shared_task
 def send_alerts() -> int:
     """Deliver each subscribed occurrence once (e-mail and the personal Atom feed)."""
-    from statements import alerts
-
     return alerts.deliver_alerts(now=timezone.now())
 
 
 @shared_task
 def preview_feed(*, token: str, url: str, actor_id: int | None, language: str) -> None:
     """Fetch a feed an admin is testing, store nothing, keep the preview for the page."""
-    from statements import curation
-
-    curation.run_feed_preview(token=token, url=url, actor_id=actor_id, language=language,
-                              now=timezone.now())
+    preview.run_feed_preview(token=token, url=url, actor_id=actor_id, language=language,
+                             now=timezone.now())

@@ -12,7 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from actors.importing import (
+from actors.models import Actor, ActorGroup, Alias
+from statements.curation.actor_lists import (
     ActorFileError,
     export_actors,
     export_csv,
@@ -22,9 +23,7 @@ from actors.importing import (
     parse_json,
     read_actor_file,
 )
-from actors.models import Actor, ActorGroup, Alias
-
-from . import factories as f
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 

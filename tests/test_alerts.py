@@ -11,11 +11,10 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 
 from actors.models import Actor
-from statements.alerts import deliver_alerts
+from statements.alerts.delivery import deliver_alerts
 from statements.models import Alert, Statement, Subscription, Tag
-
-from . import factories as f
-from .factories import utc
+from tests import factories as f
+from tests.factories import utc
 
 T0 = utc(2026, 1, 3, 6)
 BEFORE = T0 - timedelta(days=1)

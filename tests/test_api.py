@@ -7,10 +7,9 @@ import pytest
 
 from actors.models import Actor, ActorGroup, Alias
 from statements.models import Tag
-
-from . import factories as f
-from .factories import utc
-from .test_views_events import build_maduro_scenario
+from tests import factories as f
+from tests.factories import utc
+from tests.test_views_events import build_maduro_scenario
 
 pytestmark = pytest.mark.django_db
 

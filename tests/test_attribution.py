@@ -3,10 +3,9 @@
 import pytest
 
 from actors.models import Actor, Alias
-from statements.attribution import SpeakerIndex
+from statements.ingest.attribution import SpeakerIndex
 from statements.models import Statement
-
-from . import factories as f
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 FEED_DEFAULT = Statement.Attribution.FEED_DEFAULT

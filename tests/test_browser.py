@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from .browser import DESKTOP, PHONE, save_screenshots
+from tests.browser import DESKTOP, PHONE, save_screenshots
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def maduro(transactional_db):
-    from .test_views_events import build_maduro_scenario
+    from tests.test_views_events import build_maduro_scenario
 
     return build_maduro_scenario()
 

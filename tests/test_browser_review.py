@@ -11,16 +11,15 @@ from __future__ import annotations
 import pytest
 
 from statements.models import EventLink, Flag
-
-from .browser import DESKTOP, PHONE
-from .test_permissions import PASSWORD, user_in
+from tests.browser import DESKTOP, PHONE
+from tests.test_permissions import PASSWORD, user_in
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def maduro(transactional_db):
-    from .test_views_events import build_maduro_scenario
+    from tests.test_views_events import build_maduro_scenario
 
     return build_maduro_scenario()
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import pytest
 
-from .browser import DESKTOP, PHONE
+from tests.browser import DESKTOP, PHONE
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def statements(transactional_db):
-    from .test_search import build_world_for_browser
+    from tests.test_search import build_world_for_browser
 
     return build_world_for_browser()
 

@@ -4,12 +4,11 @@ from datetime import timedelta
 
 import pytest
 
-from statements import coverage
-from statements.coverage import Span
 from statements.models import FetchAttempt
-
-from . import factories as f
-from .factories import utc
+from statements.responses import coverage
+from statements.responses.coverage import Span
+from tests import factories as f
+from tests.factories import utc
 
 pytestmark = pytest.mark.django_db
 Outcome = FetchAttempt.Outcome

@@ -8,10 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from actors.hygiene import SHARED, TOO_SHORT, alias_warnings
 from actors.models import Actor, ActorGroup, Alias
-
-from . import factories as f
+from statements.curation.hygiene import SHARED, TOO_SHORT, alias_warnings
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,8 @@ from django.urls import reverse
 from actors.models import Actor, ActorGroup
 from config.celery import app as celery_app
 from statements.models import Event, EventLink, Tag
-
-from . import factories as f
-from .factories import utc
+from tests import factories as f
+from tests.factories import utc
 
 pytestmark = pytest.mark.django_db
 

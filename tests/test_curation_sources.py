@@ -11,10 +11,9 @@ from django.utils import timezone
 
 from actors.models import Actor, Alias
 from config.celery import app as celery_app
-from statements.curation import preview_feed
+from statements.ingest.preview import preview_feed
 from statements.models import FetchAttempt, Source, Statement
-
-from . import factories as f
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 

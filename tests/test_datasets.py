@@ -9,10 +9,14 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from actors.models import Actor, ActorGroup, Alias
-from statements.datasets import DatasetError, export_dataset, import_dataset, validate_dataset
+from statements.curation.datasets import (
+    DatasetError,
+    export_dataset,
+    import_dataset,
+    validate_dataset,
+)
 from statements.models import Event, Source, Tag
-
-from . import factories as f
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 

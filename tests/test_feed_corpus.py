@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
-from statements.ingest import poll_source
+from statements.ingest.pipeline import poll_source
 from statements.models import FetchAttempt, Source, Statement
 from tests.feedserver import FeedServer
 

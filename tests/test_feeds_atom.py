@@ -8,11 +8,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from statements.alerts import feed_token
+from statements.alerts.delivery import feed_token
 from statements.models import Alert, SilenceReview, Subscription
-
-from . import factories as f
-from .test_views_events import T0, build_maduro_scenario
+from tests import factories as f
+from tests.test_views_events import T0, build_maduro_scenario
 
 pytestmark = pytest.mark.django_db
 
@@ -100,8 +99,8 @@ def test_a_users_alert_feed_opens_with_its_token_and_no_login(client, maduro):
 
 
 def test_the_alert_feed_opens_even_when_reading_needs_a_login(client, maduro, settings):
-    if "statements.access.ReadingAccessMiddleware" not in settings.MIDDLEWARE:
-        settings.MIDDLEWARE = [*settings.MIDDLEWARE, "statements.access.ReadingAccessMiddleware"]
+    if "statements.web.access.ReadingAccessMiddleware" not in settings.MIDDLEWARE:
+        settings.MIDDLEWARE = [*settings.MIDDLEWARE, "statements.web.access.ReadingAccessMiddleware"]
     settings.PUBLIC_READING = False
     user = get_user_model().objects.create_user("reader", "reader@example.org", "x")
     assert client.get(f"/alerts/{feed_token(user)}/feed.atom").status_code == 200

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from statements import fetching
-from statements.fetching import FetchError, address_problem, fetch_feed
+from statements.ingest import fetching
+from statements.ingest.fetching import FetchError, address_problem, fetch_feed
 
 FEEDS = Path(__file__).parent / "feeds"
 

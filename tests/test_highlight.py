@@ -1,6 +1,6 @@
 import pytest
 
-from statements.highlight import mark_spans
+from statements.text.highlight import mark_spans
 
 pytestmark = pytest.mark.smoke
 

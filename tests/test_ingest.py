@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from actors.models import Actor, Alias
-from statements.ingest import backoff_after, poll_source
+from statements.ingest.pipeline import backoff_after, poll_source
 from statements.models import CoverageInterval, Event, EventLink, FetchAttempt, Source, Statement
 
 FEEDS = Path(__file__).parent / "feeds"

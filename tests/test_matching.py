@@ -4,11 +4,10 @@ from datetime import timedelta
 
 import pytest
 
-from statements.matching import RematchResult, link_statements, rematch_event
+from statements.ingest.linking import RematchResult, link_statements, rematch_event
 from statements.models import EventLink, Stance, Statement
-
-from . import factories as f
-from .factories import utc
+from tests import factories as f
+from tests.factories import utc
 
 pytestmark = pytest.mark.django_db
 T0 = utc(2026, 1, 3, 6)

@@ -11,10 +11,9 @@ from django.urls import reverse
 
 from actors.models import Actor, ActorGroup
 from statements.models import Tag
-
-from . import factories as f
-from .factories import utc
-from .test_views_events import AFTER, build_maduro_scenario, text_of
+from tests import factories as f
+from tests.factories import utc
+from tests.test_views_events import AFTER, build_maduro_scenario, text_of
 
 pytestmark = pytest.mark.django_db
 

@@ -9,12 +9,11 @@ from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.urls import reverse
 
-from actors.merging import MergeError, merge_actors
 from actors.models import Actor, ActorGroup, Alias, Role
+from statements.curation.merging import MergeError, merge_actors
 from statements.models import Event, EventLink, Flag, SilenceReview, Source, Statement
-
-from . import factories as f
-from .factories import utc
+from tests import factories as f
+from tests.factories import utc
 
 pytestmark = pytest.mark.django_db
 

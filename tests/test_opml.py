@@ -9,10 +9,9 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from actors.models import Actor
+from statements.curation.opml import OpmlError, export_opml, import_opml, parse_opml
 from statements.models import Source
-from statements.opml import OpmlError, export_opml, import_opml, parse_opml
-
-from . import factories as f
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 

@@ -17,9 +17,8 @@ from django.urls import reverse
 
 from actors.models import Actor
 from statements.models import EventLink, Flag, SilenceReview, Statement
-
-from . import factories as f
-from .factories import utc
+from tests import factories as f
+from tests.factories import utc
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,9 @@ import pytest
 
 from actors.models import Actor
 from statements.models import EventLink, FetchAttempt
-from statements.responses import event_responses, responses_for_events
-
-from . import factories as f
-from .factories import utc
+from statements.responses.statuses import event_responses, responses_for_events
+from tests import factories as f
+from tests.factories import utc
 
 pytestmark = pytest.mark.django_db
 T0 = utc(2026, 1, 3, 6)

@@ -9,9 +9,8 @@ import pytest
 from django.urls import reverse
 
 from statements.models import EventLink, Flag, SilenceReview, Statement
-
-from . import factories as f
-from .test_permissions import build_desk, client_for
+from tests import factories as f
+from tests.test_permissions import build_desk, client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -10,15 +10,14 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from statements import editorial
-from statements.matching import link_statements
+from statements.editorial import decisions as editorial
+from statements.ingest.linking import link_statements
 from statements.models import EventLink, Flag, SilenceReview, Statement
-from statements.responses import event_responses
+from statements.responses.statuses import event_responses
 from statements.tasks import queue_silence_reviews as queue_silence_reviews_task
-
-from . import factories as f
-from .test_permissions import build_desk, user_in
-from .test_views_events import T0, WINDOW_END, build_maduro_scenario
+from tests import factories as f
+from tests.test_permissions import build_desk, user_in
+from tests.test_views_events import T0, WINDOW_END, build_maduro_scenario
 
 pytestmark = pytest.mark.django_db
 

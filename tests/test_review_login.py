@@ -10,13 +10,12 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from statements import access
-
-from .test_permissions import PASSWORD, user_in
+from statements.web import access
+from tests.test_permissions import PASSWORD, user_in
 
 pytestmark = pytest.mark.django_db
 
-READING_MIDDLEWARE = "statements.access.ReadingAccessMiddleware"
+READING_MIDDLEWARE = "statements.web.access.ReadingAccessMiddleware"
 _addresses = itertools.count(1)
 
 

@@ -10,12 +10,11 @@ import pytest
 from django.urls import reverse
 
 from actors.models import Actor
-from statements import editorial
+from statements.editorial import decisions as editorial
 from statements.models import EventLink, Flag, SilenceReview
-
-from . import factories as f
-from .factories import utc
-from .test_permissions import build_desk, client_for, user_in
+from tests import factories as f
+from tests.factories import utc
+from tests.test_permissions import build_desk, client_for, user_in
 
 pytestmark = pytest.mark.django_db
 

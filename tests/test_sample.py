@@ -12,13 +12,12 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from actors.models import Actor
-from statements.datasets import parse_time, validate_dataset
-from statements.feedparse import parse_feed
+from statements.curation.datasets import parse_time, validate_dataset
+from statements.curation.sample import CANONICAL_BASE_URL, sample_dataset, serve_sample_feeds
+from statements.ingest.feedparse import parse_feed
 from statements.models import Event, EventLink, FetchAttempt, Source, Stance, Statement
-from statements.responses import event_responses
-from statements.sample import CANONICAL_BASE_URL, sample_dataset, serve_sample_feeds
-
-from .feedserver import feed_server  # noqa: F401 (a fixture)
+from statements.responses.statuses import event_responses
+from tests.feedserver import feed_server  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 

@@ -13,11 +13,10 @@ import pytest
 from django.urls import reverse
 
 from actors.models import Actor, ActorGroup, Alias
-from statements import search as search_module
 from statements.models import EventLink, Statement
-
-from . import factories as f
-from .factories import utc
+from statements.research import search as search_module
+from tests import factories as f
+from tests.factories import utc
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +44,7 @@ def found(client, **params) -> list[int]:
 
 
 def text_of(response) -> str:
-    from .test_views_events import text_of as _text_of
+    from tests.test_views_events import text_of as _text_of
 
     return _text_of(response.content.decode())
 

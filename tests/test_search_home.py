@@ -8,8 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from statements.models import EventLink, Flag, SilenceReview
-
-from .test_views_events import build_maduro_scenario, text_of
+from tests.test_views_events import build_maduro_scenario, text_of
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,8 @@ from django.db import connection
 
 from actors.models import Actor, Alias
 from statements.models import Statement
-
-from . import factories as f
-from .factories import utc
+from tests import factories as f
+from tests.factories import utc
 
 pytestmark = [pytest.mark.smoke, pytest.mark.django_db]
 

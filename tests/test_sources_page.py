@@ -13,10 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from statements.health import HISTORY_LENGTH, source_health
+from statements.curation.health import HISTORY_LENGTH, source_health
 from statements.models import FetchAttempt, Source
-
-from . import factories as f
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 

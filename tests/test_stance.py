@@ -3,7 +3,7 @@
 import pytest
 
 from statements.models import Stance
-from statements.stance import score
+from statements.text.stance import score
 
 pytestmark = pytest.mark.smoke
 

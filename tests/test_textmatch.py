@@ -2,7 +2,7 @@
 
 import pytest
 
-from statements.textmatch import TermIndex, longest_first, tokenize
+from statements.text.terms import TermIndex, longest_first, tokenize
 
 pytestmark = pytest.mark.smoke
 

@@ -10,9 +10,8 @@ from django.urls import reverse
 
 from actors.models import Actor
 from statements.models import EventLink, Statement
-
-from . import factories as f
-from .factories import utc
+from tests import factories as f
+from tests.factories import utc
 
 pytestmark = pytest.mark.django_db
 T0 = utc(2026, 1, 3, 6)
@@ -246,7 +245,7 @@ def test_the_timeline_page_links_all_three_exports(client, scenario):
 def test_text_cells_that_a_spreadsheet_would_run_are_written_as_text():
     import io
 
-    from statements.csvfiles import CitationWriter
+    from statements.research.csvfiles import CitationWriter
 
     out = io.StringIO()
     CitationWriter(out).writerow(['=HYPERLINK("http://evil")', "@SUM(A1)", "Maduro", -3.5])

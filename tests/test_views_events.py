@@ -10,9 +10,8 @@ from django.urls import reverse
 
 from actors.models import Actor, ActorGroup, Role
 from statements.models import EventLink, FetchAttempt, Tag
-
-from . import factories as f
-from .factories import utc
+from tests import factories as f
+from tests.factories import utc
 
 pytestmark = pytest.mark.django_db
 
@@ -309,7 +308,7 @@ def test_the_swimlane_has_a_row_per_responder_and_a_mark_per_statement_on_it(cli
 
 
 def test_the_chart_axis_keeps_every_statement_inside_and_in_order(client):
-    from statements.timeline import event_timeline
+    from statements.timeline.selector import event_timeline
 
     mfa = f.actor("russian-mfa", kind=Kind.INSTITUTION)
     event = f.event(expected=[mfa])
@@ -328,7 +327,7 @@ def test_the_chart_axis_keeps_every_statement_inside_and_in_order(client):
 
 
 def test_offsets_are_signed_and_days_are_added_when_hours_stop_being_readable():
-    from statements.timeline import offset_label
+    from statements.timeline.selector import offset_label
 
     assert offset_label(5.5) == "+5.5 h"
     assert offset_label(-3) == "−3.0 h"

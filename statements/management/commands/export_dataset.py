@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from statements.datasets import dump_dataset, export_dataset
+from statements.curation.datasets import dump_dataset, export_dataset
 
 
 class Command(BaseCommand):

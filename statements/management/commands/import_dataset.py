@@ -4,7 +4,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from statements.datasets import (
+from statements.curation.datasets import (
     DatasetError,
     import_dataset,
     parse_dataset_text,

@@ -3,10 +3,10 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from statements.datasets import DatasetError
+from statements.curation.datasets import DatasetError
+from statements.curation.sample import DATASET_PATH, SampleError, load_sample, sample_totals
 from statements.models import Event
-from statements.responses import STATUSES, responses_for_events
-from statements.sample import DATASET_PATH, SampleError, load_sample, sample_totals
+from statements.responses.statuses import STATUSES, responses_for_events
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from statements.ingest import poll_source
+from statements.ingest.pipeline import poll_source
 from statements.models import FetchAttempt, Source
 
 

@@ -7,7 +7,7 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from statements.editorial import SILENCE_LOOKBACK, queue_silence_reviews
+from statements.editorial.decisions import SILENCE_LOOKBACK, queue_silence_reviews
 
 
 class Command(BaseCommand):

@@ -1,0 +1,668 @@
+"""What editors do to the record, and what they read to decide.
+
+Every change is a keyword-only function that saves through the model, so that
+django-simple-history keeps each version with who made it and when. The user
+is set on the instance (`_history_user`) rather than left to the request
+middleware, so a change made by a task, a command or a test is attributed the
+same way as one made through a page.
+
+Writes
+    confirm_link, reject_link, set_stance, undo_link_decision
+    flag, close_flag
+    reattribute
+    add_manual_statement
+    decide_silence, record_found_response
+    queue_silence_reviews (the periodic task)
+
+Reads
+    review_queue        the three sections of /review/, a page of each
+    event_notes         open flags and confirmed silences of one event (the timeline)
+    object_history      who changed what, before → after
+
+A decision that cannot be made (a flag already closed, a silence already
+decided, a naive datetime) raises EditorialError with a message for the editor,
+and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.paginator import Page, Paginator
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.safestring import SafeString
+from simple_history.utils import bulk_create_with_history, get_history_manager_for_model
+
+from actors.models import Actor
+from statements.ingest.linking import event_phrases, link_statements
+from statements.models import (
+    CANDIDATE_TAIL,
+    Event,
+    EventLink,
+    Flag,
+    SilenceReview,
+    Stance,
+    Statement,
+)
+from statements.responses.statuses import NO_COVERAGE, SILENT, responses_for_events
+from statements.text.highlight import mark_spans
+from statements.text.stance import score
+from statements.text.terms import TermIndex, longest_first
+
+# A window that closed longer ago than this is history, not news: the task
+# does not queue it. The same span as the late-answer tail of an event's
+# candidate range, so "recently closed" is one indexed range query.
+SILENCE_LOOKBACK = CANDIDATE_TAIL
+SILENCE_STATUSES = (SILENT, NO_COVERAGE)
+
+# The fields an editor changes on each model, shown in its history. Who and
+# when are the history row's own, so decided_by/decided_at are not repeated.
+LINK_FIELDS = ("status", "stance", "intensity", "stance_by_editor", "method")
+FLAG_FIELDS = ("status", "kind", "note", "closing_note")
+SILENCE_FIELDS = ("decision", "note", "response")
+STATEMENT_FIELDS = ("actor", "attribution", "title", "url", "language", "published_at")
+
+
+class EditorialError(ValueError):
+    """A decision that cannot be made as asked; the message is for the editor."""
+
+
+class DuplicateStatement(EditorialError):
+    def __init__(self, existing: Statement):
+        self.existing = existing
+        super().__init__(
+            f"A statement with this URL is already recorded (statement {existing.pk}); "
+            "link that one instead of adding it again."
+        )
+
+
+def _save(instance: models.Model, user: AbstractBaseUser | None, **kwargs) -> None:
+    instance._history_user = user  # who the history row names
+    instance.save(**kwargs)
+
+
+def _keep_baseline(instance: EventLink | Statement) -> None:
+    """Links and fed statements are bulk-inserted by the pipeline, which keeps no
+    history; before an editor's first change, record the state as the system
+    made it, so the history shows "before" and undo has something to return to."""
+    if instance.pk and not instance.history.exists():
+        made_at = getattr(instance, "created_at", None) or getattr(instance, "fetched_at", None)
+        instance._history_user = None  # made by the pipeline, not by whoever is logged in
+        get_history_manager_for_model(type(instance)).bulk_history_create(
+            [instance], default_date=made_at)
+
+
+# --- event links ----------------------------------------------------------------
+
+
+def confirm_link(*, link: EventLink, user: AbstractBaseUser) -> EventLink:
+    return _decide_link(link=link, status=EventLink.Status.CONFIRMED, user=user)
+
+
+def reject_link(*, link: EventLink, user: AbstractBaseUser) -> EventLink:
+    return _decide_link(link=link, status=EventLink.Status.REJECTED, user=user)
+
+
+def _decide_link(*, link: EventLink, status: str, user: AbstractBaseUser) -> EventLink:
+    _keep_baseline(link)
+    link.status = status
+    link.decided_by = user
+    link.decided_at = timezone.now()
+    _save(link, user)
+    return link
+
+
+def set_stance(
+    *, link: EventLink, stance: str, intensity: int, user: AbstractBaseUser
+) -> EventLink:
+    """The editor's reading of the tone; re-scoring never overwrites it afterwards."""
+    if stance not in Stance.values:
+        raise EditorialError(f"“{stance}” is not a stance.")
+    if not 0 <= intensity <= 3:
+        raise EditorialError("Intensity goes from 0 to 3.")
+    if stance == Stance.NEUTRAL and intensity:
+        raise EditorialError("A neutral statement has intensity 0.")
+    _keep_baseline(link)
+    link.stance, link.intensity, link.stance_by_editor = stance, intensity, True
+    link.decided_by = user
+    link.decided_at = timezone.now()
+    _save(link, user)
+    return link
+
+
+# What undo restores: the decision, not the matcher's evidence (terms, cues).
+_UNDOABLE = ("status", "stance", "intensity", "stance_by_editor", "decided_by_id", "decided_at")
+
+
+def version_before_last(link: EventLink) -> int | None:
+    """The history id of the link's state before its latest change: what undo restores."""
+    ids = list(link.history.order_by("-history_date", "-history_id")
+               .values_list("history_id", flat=True)[:2])
+    return ids[1] if len(ids) == 2 else None
+
+
+def undo_link_decision(
+    *, link: EventLink, user: AbstractBaseUser, version: int | None = None
+) -> EventLink:
+    """Put the link back as it was in `version` (a history id of this link; by
+    default the state before its latest change). Undo is itself a change and
+    is kept in the history, so it can be undone too."""
+    if version is None:
+        version = version_before_last(link)
+    record = link.history.filter(history_id=version).first() if version else None
+    if record is None:
+        raise EditorialError("There is no earlier state of this link to go back to.")
+    for name in _UNDOABLE:
+        setattr(link, name, getattr(record, name))
+    _save(link, user)
+    return link
+
+
+# --- flags ------------------------------------------------------------------------
+
+
+def flag(
+    *,
+    kind: str,
+    note: str,
+    user: AbstractBaseUser,
+    event: Event | None = None,
+    actor: Actor | None = None,
+    statement: Statement | None = None,
+) -> Flag:
+    """A note on an (event, actor) pair or on a statement (with its event, if given)."""
+    if kind not in Flag.Kind.values:
+        raise EditorialError(f"“{kind}” is not a kind of flag.")
+    if statement is None and (event is None or actor is None):
+        raise EditorialError("A flag is on a statement, or on an actor for an event.")
+    made = Flag(kind=kind, note=note.strip(), event=event, actor=actor, statement=statement,
+                created_by=user)
+    _save(made, user)
+    return made
+
+
+def close_flag(*, flag: Flag, status: str, note: str, user: AbstractBaseUser) -> Flag:
+    if status not in (Flag.Status.RESOLVED, Flag.Status.DISMISSED):
+        raise EditorialError("A flag is closed as resolved or dismissed.")
+    if flag.status != Flag.Status.OPEN:
+        raise EditorialError(f"This flag is already {flag.get_status_display().lower()}.")
+    flag.status = status
+    flag.closing_note = note.strip()
+    flag.closed_by = user
+    flag.closed_at = timezone.now()
+    _save(flag, user)
+    return flag
+
+
+# --- statements ---------------------------------------------------------------------
+
+
+def reattribute(*, statement: Statement, actor: Actor, user: AbstractBaseUser) -> Statement:
+    """Say who really spoke. Statuses follow at once: they are derived at read time."""
+    if statement.actor_id == actor.pk and statement.attribution == Statement.Attribution.EDITOR:
+        return statement
+    _keep_baseline(statement)
+    statement.actor = actor
+    statement.attribution = Statement.Attribution.EDITOR
+    _save(statement, user)
+    return statement
+
+
+def add_manual_statement(
+    *,
+    actor: Actor,
+    event: Event,
+    published_at: datetime,
+    text: str,
+    user: AbstractBaseUser,
+    url: str = "",
+    title: str = "",
+    language: str = "",
+    stance: str = "",
+    intensity: int | None = None,
+) -> Statement:
+    """A response found outside the feeds (a TV interview, a Telegram post).
+
+    Stored like any statement, marked manual, and linked to the event at once
+    as confirmed by the editor, so it counts in the statuses like the rest.
+    The stance is scored from the text unless the editor gives one. It is also
+    offered as a suggestion to other events it mentions, as a fed statement is.
+    """
+    if timezone.is_naive(published_at):
+        raise EditorialError("Give the time with its timezone.")
+    if not text.strip():
+        raise EditorialError("Give the words of the statement.")
+    if url:
+        existing = Statement.objects.filter(url=url).first()
+        if existing is not None:
+            raise DuplicateStatement(existing)
+    text, title = text.strip(), title.strip()
+    scored = score(f"{title}\n{text}")
+    if stance:
+        chosen_stance = stance
+        chosen_intensity = intensity if intensity is not None else scored.intensity
+        if stance == Stance.NEUTRAL:
+            chosen_intensity = 0
+    else:
+        chosen_stance, chosen_intensity = scored.stance, scored.intensity
+    terms = TermIndex([(event.pk, event_phrases(event.terms))]).find(f"{title}\n{text}")
+    now = timezone.now()
+    with transaction.atomic():
+        statement = Statement(
+            source=None,
+            actor=actor,
+            attribution=Statement.Attribution.EDITOR,
+            entry_id=f"manual:{uuid.uuid4()}",
+            url=url,
+            title=title,
+            body_text=text,
+            language=language,
+            published_at=published_at.astimezone(UTC),
+            fetched_at=now,
+            content_hash=hashlib.sha256(f"{title}\n{text}".encode()).hexdigest(),
+            raw={"added_by": user.get_username(), "added_at": now.isoformat()},
+            is_manual=True,
+            added_by=user,
+        )
+        _save(statement, user)
+        link = EventLink(
+            event=event,
+            statement=statement,
+            method=EventLink.Method.EDITOR,
+            status=EventLink.Status.CONFIRMED,
+            matched_terms=terms.get(event.pk, []),
+            stance=chosen_stance,
+            intensity=chosen_intensity,
+            cues=list(scored.cues),
+            stance_by_editor=bool(stance),
+            decided_by=user,
+            decided_at=now,
+        )
+        _save(link, user)
+        link_statements([statement])
+    return statement
+
+
+# --- silences -----------------------------------------------------------------------
+
+
+def queue_silence_reviews(*, now: datetime, lookback: timedelta | None = SILENCE_LOOKBACK) -> int:
+    """Queue, once, each expected actor of a published event whose window has
+    closed (within `lookback`; None for any time) while its status is silent or
+    no_coverage.
+
+    Idempotent at the database: a pair already queued — whatever its decision —
+    is skipped, and one queued by a concurrent run is absorbed by the unique
+    constraint. Returns how many reviews this run created.
+    """
+    candidates = Event.objects.published().filter(occurred_at__lte=now).order_by()
+    if lookback is not None:
+        # candidate_until is the window's end plus CANDIDATE_TAIL: an indexed bound.
+        candidates = candidates.filter(candidate_until__gte=now - lookback + CANDIDATE_TAIL)
+    events = [e for e in candidates
+              if e.window_ends_at <= now
+              and (lookback is None or e.window_ends_at >= now - lookback)]
+    if not events:
+        return 0
+    responses = responses_for_events(events=events, now=now)
+    queued = set(
+        SilenceReview.objects.filter(event__in=events).values_list("event_id", "actor_id")
+    )
+    new = [
+        SilenceReview(event=event, actor=responder.actor, status_at_close=responder.status,
+                      created_at=now)
+        for event in events
+        for responder in responses[event.pk].responders
+        if responder.expected
+        and responder.status in SILENCE_STATUSES
+        and (event.pk, responder.actor.pk) not in queued
+    ]
+    if not new:
+        return 0
+    created = bulk_create_with_history(new, SilenceReview, ignore_conflicts=True,
+                                       default_date=now)
+    return len(created)
+
+
+def decide_silence(
+    *, review: SilenceReview, decision: str, user: AbstractBaseUser, note: str = ""
+) -> SilenceReview:
+    """Confirm a silence as notable, or dismiss it (a response found goes through
+    record_found_response, which also records the response)."""
+    if decision not in (SilenceReview.Decision.NOTABLE, SilenceReview.Decision.DISMISSED):
+        raise EditorialError("A silence is confirmed as notable or dismissed.")
+    return _decide_silence(review=review, decision=decision, user=user, note=note)
+
+
+def _decide_silence(*, review, decision, user, note="", response=None) -> SilenceReview:
+    if review.decision != SilenceReview.Decision.PENDING:
+        raise EditorialError(
+            f"This silence was already reviewed: {review.get_decision_display().lower()}.")
+    review.decision = decision
+    review.note = note.strip()
+    review.response = response
+    review.decided_by = user
+    review.decided_at = timezone.now()
+    _save(review, user)
+    return review
+
+
+def record_found_response(
+    *,
+    review: SilenceReview,
+    user: AbstractBaseUser,
+    published_at: datetime,
+    text: str,
+    url: str = "",
+    title: str = "",
+    language: str = "",
+    stance: str = "",
+    intensity: int | None = None,
+    note: str = "",
+) -> Statement:
+    """The actor did answer, somewhere we do not watch: record the answer as a
+    manual statement on the event and close the review with it."""
+    if review.decision != SilenceReview.Decision.PENDING:
+        raise EditorialError(
+            f"This silence was already reviewed: {review.get_decision_display().lower()}.")
+    with transaction.atomic():
+        statement = add_manual_statement(
+            actor=review.actor, event=review.event, published_at=published_at, text=text,
+            user=user, url=url, title=title, language=language, stance=stance,
+            intensity=intensity,
+        )
+        _decide_silence(review=review, decision=SilenceReview.Decision.RESPONSE_FOUND,
+                        user=user, note=note, response=statement)
+    return statement
+
+
+# --- reads: the queue ------------------------------------------------------------------
+
+QUEUE_PAGE_SIZE = 20
+SNIPPET_CHARS = 320
+
+
+@dataclass
+class LinkItem:
+    """A suggested link in the queue, with its matched terms marked in the text."""
+
+    link: EventLink
+    title_html: SafeString
+    snippet_html: SafeString
+
+    @property
+    def statement(self) -> Statement:
+        return self.link.statement
+
+    @property
+    def offset_hours(self) -> float:
+        delta = self.link.statement.published_at - self.link.event.occurred_at
+        return round(delta.total_seconds() / 3600, 1)
+
+    @property
+    def offset_label(self) -> str:
+        """'+5.5 h from T0', '−3.0 h from T0' (a real minus sign)."""
+        hours = self.offset_hours
+        return f"{'+' if hours >= 0 else chr(0x2212)}{abs(hours):.1f} h from T0"
+
+
+@dataclass
+class ReviewQueue:
+    links: Page
+    link_items: list[LinkItem]
+    silences: Page
+    flags: Page
+    pending_links: int
+    pending_silences: int
+
+
+def highlight(text: str, index: TermIndex, *, key, limit: int | None = None) -> SafeString:
+    """`text` escaped, with every match of `key`'s terms wrapped in <mark>. With a
+    `limit`, an excerpt of about that many characters around the first match."""
+    matches = [m for m in longest_first(index.matches(text)) if m.key == key] if text else []
+    start, end = 0, len(text)
+    if limit is not None and len(text) > limit:
+        first = matches[0].start if matches else 0
+        start = max(0, first - limit // 3)
+        end = min(len(text), start + limit)
+        # Cut at spaces, so no word is shown halved.
+        if start and (space := text.find(" ", start, first or None)) != -1:
+            start = space + 1
+        if end < len(text) and (space := text.rfind(" ", start, end)) > start:
+            end = space
+    return mark_spans(
+        text, [(m.start, m.end) for m in matches], start=start, end=end,
+        before="…" if start else "", after="…" if end < len(text) else "",
+    )
+
+
+def link_items(links: Iterable[EventLink]) -> list[LinkItem]:
+    items, indexes = [], {}
+    for link in links:
+        if link.event_id not in indexes:
+            indexes[link.event_id] = TermIndex([(link.event_id, event_phrases(link.event.terms))])
+        index = indexes[link.event_id]
+        statement = link.statement
+        items.append(LinkItem(
+            link=link,
+            title_html=highlight(statement.title or str(statement), index, key=link.event_id),
+            snippet_html=highlight(statement.body_text, index, key=link.event_id,
+                                   limit=SNIPPET_CHARS),
+        ))
+    return items
+
+
+@dataclass(frozen=True)
+class FlagFilters:
+    event: Event | None = None
+    actor: Actor | None = None
+    kind: str = ""
+    status: str = Flag.Status.OPEN  # "" = any
+
+    def apply(self, flags: models.QuerySet[Flag]) -> models.QuerySet[Flag]:
+        if self.event is not None:
+            flags = flags.filter(Q(event=self.event) | Q(statement__links__event=self.event))
+        if self.actor is not None:
+            flags = flags.filter(Q(actor=self.actor) | Q(statement__actor=self.actor))
+        if self.kind:
+            flags = flags.filter(kind=self.kind)
+        if self.status:
+            flags = flags.filter(status=self.status)
+        return flags.distinct()
+
+
+def suggested_links() -> models.QuerySet[EventLink]:
+    return (
+        EventLink.objects.filter(status=EventLink.Status.SUGGESTED, event__is_published=True)
+        .select_related("event", "statement__actor", "statement__source")
+        .order_by("-statement__published_at", "-pk")
+    )
+
+
+def pending_silences() -> models.QuerySet[SilenceReview]:
+    return (
+        SilenceReview.objects.filter(decision=SilenceReview.Decision.PENDING)
+        .select_related("event", "actor")
+        .order_by("-event__occurred_at", "actor__name")
+    )
+
+
+def flags_for_queue(filters: FlagFilters) -> models.QuerySet[Flag]:
+    return filters.apply(
+        Flag.objects.select_related(
+            "event", "actor", "statement__actor", "created_by", "closed_by"
+        ).order_by("-created_at", "-pk")
+    )
+
+
+def review_queue(
+    *, filters: FlagFilters, links_page: int | str = 1, silences_page: int | str = 1,
+    flags_page: int | str = 1, per_page: int = QUEUE_PAGE_SIZE,
+) -> ReviewQueue:
+    """The editors' queue, a page of each section, in a number of queries that
+    does not grow with the page size."""
+    links = Paginator(suggested_links(), per_page).get_page(links_page)
+    silences = Paginator(pending_silences(), per_page).get_page(silences_page)
+    flags = Paginator(flags_for_queue(filters), per_page).get_page(flags_page)
+    return ReviewQueue(
+        links=links,
+        link_items=link_items(links.object_list),
+        silences=silences,
+        flags=flags,
+        pending_links=links.paginator.count,
+        pending_silences=silences.paginator.count,
+    )
+
+
+def queue_counts() -> dict[str, int]:
+    """What waits for the editors, for the home page and the nav: three counts."""
+    return {
+        "links": suggested_links().count(),
+        "silences": pending_silences().count(),
+        "flags": Flag.objects.filter(status=Flag.Status.OPEN).count(),
+    }
+
+
+# --- reads: notes beside the timeline ---------------------------------------------------
+
+
+@dataclass
+class EventNotes:
+    """Editors' notes on one event, keyed for the timeline's rows and statements."""
+
+    flags_by_actor: dict[int, list[Flag]] = field(default_factory=dict)
+    flags_by_statement: dict[int, list[Flag]] = field(default_factory=dict)
+    notable_by_actor: dict[int, SilenceReview] = field(default_factory=dict)
+
+
+def event_notes(*, event: Event, statement_ids: Iterable[int] = ()) -> EventNotes:
+    """Open flags on the event's (event, actor) pairs and on its statements, and
+    the silences confirmed as notable: two queries, whatever the size of the event."""
+    notes = EventNotes(defaultdict(list), defaultdict(list))
+    flags = Flag.objects.filter(
+        Q(event=event, actor__isnull=False) | Q(statement_id__in=list(statement_ids)),
+        status=Flag.Status.OPEN,
+    ).select_related("created_by").order_by("created_at", "pk")
+    for item in flags:
+        if item.statement_id:
+            notes.flags_by_statement[item.statement_id].append(item)
+        else:
+            notes.flags_by_actor[item.actor_id].append(item)
+    for review in SilenceReview.objects.filter(
+        event=event, decision=SilenceReview.Decision.NOTABLE
+    ).select_related("decided_by"):
+        notes.notable_by_actor[review.actor_id] = review
+    notes.flags_by_actor = dict(notes.flags_by_actor)
+    notes.flags_by_statement = dict(notes.flags_by_statement)
+    return notes
+
+
+# --- reads: history -------------------------------------------------------------------------
+
+
+@dataclass
+class Change:
+    field: str
+    before: str
+    after: str
+
+
+@dataclass
+class HistoryEntry:
+    when: datetime
+    who: str  # the user's name, or "the system" for automatic changes
+    action: str  # created, changed, deleted
+    subject: str  # what changed, when a history spans several objects
+    changes: list[Change]
+
+
+def _display(record, name: str, labels: dict[str, dict]) -> str:
+    model_field = record._meta.get_field(name)
+    value = getattr(record, model_field.attname)
+    if value is None or value == "":
+        return "—"
+    if name in labels:
+        return labels[name].get(value, f"#{value}")
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return str(value)
+
+
+def history_entries(
+    records: Sequence, *, fields: Sequence[str], subject: str = "",
+    labels: dict[str, dict] | None = None,
+) -> list[HistoryEntry]:
+    """One object's history rows (oldest first) as who/when/what changed, newest first."""
+    labels = labels or {}
+    entries, previous = [], None
+    for record in records:
+        action = {"+": "created", "~": "changed", "-": "deleted"}[record.history_type]
+        changes = []
+        for name in fields:
+            after = _display(record, name, labels)
+            if previous is None:
+                if after != "—":
+                    changes.append(Change(name.replace("_", " "), "", after))
+                continue
+            before = _display(previous, name, labels)
+            if before != after:
+                changes.append(Change(name.replace("_", " "), before, after))
+        if previous is None or changes or action != "changed":
+            who = record.history_user.get_username() if record.history_user else "the system"
+            entries.append(HistoryEntry(when=record.history_date, who=who, action=action,
+                                        subject=subject, changes=changes))
+        previous = record
+    entries.reverse()
+    return entries
+
+
+def _ordered(history_qs):
+    return list(history_qs.select_related("history_user").order_by("history_date", "history_id"))
+
+
+def object_history(obj: models.Model) -> list[HistoryEntry]:
+    """The history shown beside a link, a flag, a silence review or a statement.
+
+    A statement's history includes its links' (the decisions on what it is
+    about), each row saying which event it concerns. A constant number of
+    queries per object.
+    """
+    if isinstance(obj, EventLink):
+        return history_entries(_ordered(obj.history.all()), fields=LINK_FIELDS)
+    if isinstance(obj, Flag):
+        return history_entries(_ordered(obj.history.all()), fields=FLAG_FIELDS)
+    if isinstance(obj, SilenceReview):
+        responses = {obj.response_id: f"statement {obj.response_id}"} if obj.response_id else {}
+        return history_entries(_ordered(obj.history.all()), fields=SILENCE_FIELDS,
+                               labels={"response": responses})
+    if isinstance(obj, Statement):
+        records = _ordered(obj.history.all())
+        actor_ids = {r.actor_id for r in records if r.actor_id}
+        actor_names = dict(Actor.objects.filter(pk__in=actor_ids).values_list("pk", "name"))
+        entries = history_entries(records, fields=STATEMENT_FIELDS, subject="statement",
+                                  labels={"actor": actor_names})
+        link_records = _ordered(EventLink.history.filter(statement_id=obj.pk))
+        titles = dict(Event.objects.filter(
+            pk__in={r.event_id for r in link_records}).values_list("pk", "title"))
+        by_link = defaultdict(list)
+        for record in link_records:
+            by_link[record.id].append(record)
+        for records_of_link in by_link.values():
+            title = titles.get(records_of_link[0].event_id, "a deleted event")
+            entries += history_entries(records_of_link, fields=LINK_FIELDS,
+                                       subject=f"link to “{title}”")
+        entries.sort(key=lambda e: e.when, reverse=True)
+        return entries
+    raise TypeError(f"No editorial history for {type(obj).__name__}")

@@ -1,0 +1,324 @@
+"""Who said it: the speaker of a statement, from its feed and its title.
+
+A statement belongs to its source's default actor unless the title names
+another known actor *as the speaker*. Only the title is read: bodies quote and
+mention everyone, while feed titles follow a few stable patterns.
+
+The heuristic, per title:
+
+1. Find every actor named in the title by name or alias (inflected forms
+   count, see statements.textmatch; an alias of fewer than three letters never
+   matches by itself, "US" or "ЕС" being ordinary words too). Where names
+   overlap the longest wins: "Russian Foreign Ministry" names the ministry,
+   not also Russia.
+2. Decide for each name whether it is in speaker position. The title is cut
+   into clauses at ":", ";", "|", dashes, "?", "!" and sentence stops (not at
+   the dots of initials: "М.В.Захаровой", "S.V. Lavrov"). Then, in order:
+
+   a. Looking back from the name within its clause, past other names and
+      title words, the nearest cue decides:
+      - a mention preposition ("with", "to", "about", "for", "against", "on",
+        "in", "at", …; "с", "со", "о", "об", "к", "для", "против", "по", "в",
+        "на", …) puts the name out of speaker position: "Meeting with Prime
+        Minister of India Narendra Modi", "Встреча с Президентом Венесуэлы
+        Николасом Мадуро";
+      - "by"/"from", or a speech noun ("statement", "remarks", "briefing",
+        "interview", "comment", "answers to media questions"; "заявление",
+        "выступление", "брифинг", "ответы на вопросы СМИ", …) makes it the
+        speaker: "Statement by the Russian Foreign Ministry", "Брифинг
+        официального представителя МИД России М.В.Захаровой";
+      - a speech verb ("says", "заявил", …) before it makes it what was
+        said, not who said it: "Lavrov says Putin will …".
+   b. With no cue before it, the name is the speaker when it is possessive
+      ("Sergey Lavrov's remarks"), or when a speech verb or noun follows
+      within three words before any other name or preposition ("Lavrov
+      says", "Захарова заявила", "Russian Foreign Ministry statement"), or
+      when it stands in a first clause that ends in a colon ("Peskov: the
+      Kremlin …"; a state's name there is read as a topic label, "Venezuela:
+      …", so this form needs a person, institution or organisation).
+   c. Otherwise the name is only mentioned.
+3. When the first clause ends in a colon and names a speaker, the rest of the
+   title is what they said, so only that clause's speakers count.
+4. Of several speakers the most specific wins: a person over an institution
+   over an international organisation over a state, then the one deeper in
+   the parent tree (a department under its ministry), then the one named
+   first. So "Брифинг официального представителя МИД России М.В.Захаровой"
+   is Zakharova's, not the ministry's.
+
+The default actor stands ("feed_default") unless a speaker is found who is
+not the default actor itself ("name_match"); a feed with no default actor and
+a title naming no speaker gives no actor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from actors.models import Actor, Alias
+from statements.models import Statement
+from statements.text.terms import TermIndex, TermMatch, Token, longest_first, tokenize
+
+MIN_ALIAS_LETTERS = 3
+
+# Higher is more specific (rule 4).
+_KIND_SPECIFICITY = {
+    Actor.Kind.PERSON: 3,
+    Actor.Kind.INSTITUTION: 2,
+    Actor.Kind.ORGANIZATION: 1,
+    Actor.Kind.STATE: 0,
+}
+
+# How far after a name a speech verb or noun still belongs to it (rule 2b).
+_FORWARD_REACH = 3
+
+
+class _Cue(Enum):
+    SPEECH_NOUN = "speech noun"
+    SPEECH_VERB = "speech verb"
+    BY = "by"
+    MENTION = "mention preposition"
+
+
+# Written as plain words and phrases; they are stemmed like any term, so
+# "statements", "Заявления", "заявила" are covered by "statement", "заявление", "заявил".
+# fmt: off
+_CUE_PHRASES: dict[_Cue, tuple[str, ...]] = {
+    _Cue.SPEECH_NOUN: (
+        "statement", "remarks", "speech", "interview", "briefing", "comment", "commentary",
+        "address", "article", "message", "answer", "response", "reply", "declaration",
+        "announcement", "op-ed", "letter", "greetings", "news conference", "press conference",
+        "answers to questions", "answers to media questions",
+        "заявление", "выступление", "брифинг", "интервью", "комментарий", "ответ", "статья",
+        "слово", "послание", "обращение", "речь", "сообщение", "приветствие", "реплика",
+        "декларация", "пресс-конференция", "ответ на вопрос", "ответы на вопросы",
+        "ответ на вопрос СМИ", "ответы на вопросы СМИ",
+    ),
+    _Cue.SPEECH_VERB: (
+        # Not "state" or "note": "Head of State Putin", "Note by the Foreign Ministry".
+        "say", "says", "said", "tell", "told", "warn", "urge", "call", "called", "comments",
+        "commented", "announces", "declares", "stress", "emphasise", "emphasize",
+        "answered", "speaks", "spoke", "condemn", "welcome", "reject", "deny", "denies",
+        "accuse", "criticise", "criticize", "slam", "expresses", "insists", "vows",
+        "believes", "confirms", "explains", "replies", "responds",
+        "заявил", "заявляет", "сообщил", "сказал", "отметил", "подчеркнул", "призвал",
+        "ответил", "прокомментировал", "предупредил", "назвал", "осудил", "выразил",
+        "считает", "выступил", "высказался", "высказалась", "приветствовал", "обвинил",
+        "раскритиковал", "пообещал",
+    ),
+    _Cue.BY: ("by", "from"),
+    _Cue.MENTION: (
+        "with", "to", "about", "for", "against", "on", "in", "at", "into", "over", "between",
+        "among", "regarding", "concerning", "toward", "towards", "after", "following",
+        "с", "со", "о", "об", "обо", "к", "ко", "для", "против", "по", "в", "во", "на",
+        "между", "у", "при", "после", "в связи с",
+    ),
+}
+# fmt: on
+_CUES: TermIndex[_Cue] = TermIndex(_CUE_PHRASES.items())
+_CUE_PRIORITY = (_Cue.SPEECH_NOUN, _Cue.BY, _Cue.MENTION, _Cue.SPEECH_VERB)
+
+# Text between two words that ends a clause. A "." does too, except after an
+# initial or an abbreviation ("М.В.Захаровой", "U.S."), see _TitleReading.
+_CLAUSE_BREAKS = frozenset(":;|—–!?")
+
+
+@dataclass(frozen=True, slots=True)
+class _Speaker:
+    actor: Actor
+    first_token: int
+    clause: int
+
+
+def _letter_count(text: str) -> int:
+    return sum(ch.isalpha() for ch in text)
+
+
+class SpeakerIndex:
+    """All active actors' names and aliases, ready to read titles (see the module docstring).
+
+    Load once per batch of statements: `SpeakerIndex.load()` costs two
+    queries, whatever the number of actors.
+    """
+
+    def __init__(
+        self, *, actors: Sequence[Actor], aliases: dict[int, list[str]], depths: dict[int, int]
+    ) -> None:
+        self._actors = {actor.pk: actor for actor in actors}
+        self._depths = depths
+        self._names: TermIndex[int] = TermIndex(
+            (
+                actor.pk,
+                [
+                    name
+                    for name in (actor.name, *aliases.get(actor.pk, ()))
+                    if _letter_count(name) >= MIN_ALIAS_LETTERS
+                ],
+            )
+            for actor in actors
+        )
+
+    @classmethod
+    def load(cls) -> SpeakerIndex:
+        # Inactive actors still count for depth: a parent may be retired while
+        # its members speak on.
+        everyone = list(Actor.objects.all())
+        active = [actor for actor in everyone if actor.is_active]
+        aliases: dict[int, list[str]] = {}
+        for actor_id, text in Alias.objects.filter(actor__is_active=True).values_list(
+            "actor_id", "text"
+        ):
+            aliases.setdefault(actor_id, []).append(text)
+        parents = {actor.pk: actor.parent_id for actor in everyone}
+        return cls(actors=active, aliases=aliases, depths=_depths(parents))
+
+    def attribute(
+        self, *, title: str, default_actor: Actor | None
+    ) -> tuple[Actor | None, Statement.Attribution]:
+        """The statement's actor and how it was decided."""
+        speaker = self.speaker_in(title)
+        if speaker is None or (default_actor is not None and speaker.pk == default_actor.pk):
+            return default_actor, Statement.Attribution.FEED_DEFAULT
+        return speaker, Statement.Attribution.NAME_MATCH
+
+    def speaker_in(self, title: str) -> Actor | None:
+        """The most specific actor the title names as its speaker, if any."""
+        speakers = self.speakers_in(title)
+        return speakers[0] if speakers else None
+
+    def speakers_in(self, title: str) -> list[Actor]:
+        """Every actor the title names as a speaker, most specific first."""
+        tokens = tokenize(title)
+        names = longest_first(self._names.scan(tokens, title))
+        if not names:
+            return []
+        reading = _TitleReading(title, tokens, names)
+        found: list[_Speaker] = []
+        for match in names:
+            actor = self._actors[match.key]
+            if reading.is_speaker(match, may_lead_with_colon=actor.kind != Actor.Kind.STATE):
+                found.append(
+                    _Speaker(actor, match.first_token, reading.clause_of[match.first_token])
+                )
+        if reading.colon_after_first and any(s.clause == 0 for s in found):
+            found = [s for s in found if s.clause == 0]  # rule 3
+        found.sort(key=self._specificity, reverse=True)
+        return list({s.actor.pk: s.actor for s in found}.values())
+
+    def _specificity(self, speaker: _Speaker) -> tuple[int, int, int]:
+        actor = speaker.actor
+        return (
+            _KIND_SPECIFICITY.get(actor.kind, 0),
+            self._depths.get(actor.pk, 0),
+            -speaker.first_token,
+        )
+
+
+def _depths(parents: dict[int, int | None]) -> dict[int, int]:
+    """Each actor's distance from the root of its tree; a cycle in bad data ends the walk."""
+    depths: dict[int, int] = {}
+    for actor_id in parents:
+        chain: list[int] = []
+        current: int | None = actor_id
+        while current is not None and current not in depths and current not in chain:
+            chain.append(current)
+            current = parents.get(current)
+        base = depths.get(current, -1) if current is not None else -1
+        for offset, member in enumerate(reversed(chain), start=1):
+            depths[member] = base + offset
+    return depths
+
+
+class _TitleReading:
+    """One title cut into words, cues and clauses: rule 2 of the module docstring."""
+
+    def __init__(self, title: str, tokens: Sequence[Token], names: Sequence[TermMatch[int]]):
+        self.tokens = tokens
+        self.cues = _cue_labels(tokens, title)
+        self.name_at = [False] * len(tokens)
+        for match in names:
+            for position in range(match.first_token, match.end_token):
+                self.name_at[position] = True
+        # clause_of[i]: the clause of word i; comma_before[i]: a comma separates it from word i-1.
+        self.clause_of = [0] * len(tokens)
+        self.comma_before = [False] * len(tokens)
+        self.colon_after_first = False
+        clause = 0
+        for position in range(1, len(tokens)):
+            previous = tokens[position - 1]
+            gap = title[previous.end : tokens[position].start]
+            breaks = bool(_CLAUSE_BREAKS.intersection(gap)) or " - " in gap
+            if not breaks and "." in gap and len(previous.surface) > 1:
+                # "… in Caracas. Lavrov …" ends a sentence; "S.V. Lavrov" and "U.S." do not.
+                breaks = any(ch.isspace() for ch in gap)
+            if breaks:
+                self.colon_after_first |= clause == 0 and ":" in gap
+                clause += 1
+            self.clause_of[position] = clause
+            self.comma_before[position] = "," in gap
+
+    def is_speaker(self, match: TermMatch[int], *, may_lead_with_colon: bool) -> bool:
+        last = match.end_token - 1
+        follows = self._speech_after(last)
+        # "Meeting with Modi, Putin says": a name followed by a speech verb
+        # starts its own clause at the comma before it.
+        governor = self._cue_before(match.first_token, stop_at_comma=follows is _Cue.SPEECH_VERB)
+        if governor is not None:
+            return governor in (_Cue.BY, _Cue.SPEECH_NOUN)
+        if self.tokens[last].possessive or follows is not None:
+            return True
+        return (
+            may_lead_with_colon
+            and self.colon_after_first
+            and self.clause_of[match.first_token] == 0
+        )
+
+    def _cue_before(self, first: int, *, stop_at_comma: bool) -> _Cue | None:
+        """The nearest cue before word `first` in its clause, past names and title words."""
+        clause = self.clause_of[first]
+        for position in range(first - 1, -1, -1):
+            if self.clause_of[position] != clause:
+                return None
+            if stop_at_comma and self.comma_before[position + 1]:
+                return None
+            cue = self.cues[position]
+            if cue is not None and not self.name_at[position]:
+                return cue
+        return None
+
+    def _speech_after(self, last: int) -> _Cue | None:
+        """A speech verb or noun shortly after word `last`, before any other name or cue."""
+        clause = self.clause_of[last]
+        for position in range(last + 1, min(last + 1 + _FORWARD_REACH, len(self.tokens))):
+            if self.clause_of[position] != clause or self.name_at[position]:
+                return None
+            cue = self.cues[position]
+            if cue is not None:
+                return cue if cue in (_Cue.SPEECH_VERB, _Cue.SPEECH_NOUN) else None
+        return None
+
+
+def _cue_labels(tokens: Sequence[Token], title: str) -> list[_Cue | None]:
+    labels: list[_Cue | None] = [None] * len(tokens)
+    matches = longest_first(_CUES.scan(tokens, title))
+    # Some words are both: "comments", "answer", "ответ". Before a name they
+    # are the noun ("Comments by …", "Ответ … Захаровой"), after it either
+    # reading makes the name the speaker, so the noun wins.
+    matches.sort(key=lambda match: _CUE_PRIORITY.index(match.key))
+    for match in matches:
+        if match.length == 1 and _is_initial(tokens[match.first_token], title):
+            continue
+        for position in range(match.first_token, match.end_token):
+            if labels[position] is None:
+                labels[position] = match.key
+    return labels
+
+
+def _is_initial(token: Token, title: str) -> bool:
+    """Whether a one-letter word is an initial: "В" in "М.В.Захаровой", not the preposition."""
+    return (
+        len(token.surface) == 1
+        and token.surface.isupper()
+        and title[token.end : token.end + 1] == "."
+    )

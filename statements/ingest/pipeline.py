@@ -1,0 +1,320 @@
+"""The ingestion pipeline: fetch → parse → attribute → store → link → record.
+
+`poll_source` is the one code path behind the Celery task and the `poll`
+command. It never deletes anything and never lets a bad feed escape as an
+exception: every poll ends as a FetchAttempt in the source's log, and the
+source's polling state (validators, back-off, next poll) is updated with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from statements.ingest.attribution import SpeakerIndex
+from statements.ingest.feedparse import FeedParseError, ParsedEntry, ParsedFeed, parse_feed
+from statements.ingest.fetching import FetchError, FetchResult, fetch_feed
+from statements.ingest.linking import link_statements
+from statements.models import FetchAttempt, Source, Statement
+from statements.responses import coverage
+
+logger = logging.getLogger(__name__)
+
+Outcome = FetchAttempt.Outcome
+
+_ETAG_MAX = Source._meta.get_field("etag").max_length
+_LAST_MODIFIED_MAX = Source._meta.get_field("last_modified").max_length
+_URL_MAX = Source._meta.get_field("url").max_length
+_SITE_URL_MAX = Source._meta.get_field("site_url").max_length
+
+
+def poll_source(*, source: Source, now: datetime | None = None) -> FetchAttempt:
+    """Poll one feed and record the attempt; `source` is updated in place."""
+    started_at = now or timezone.now()
+    clock = time.monotonic()
+
+    def finished_at() -> datetime:
+        # Offset from started_at rather than the wall clock, so a caller's `now` holds.
+        return started_at + timedelta(seconds=time.monotonic() - clock)
+
+    try:
+        result = fetch_feed(url=source.url, etag=source.etag, last_modified=source.last_modified)
+    except FetchError as exc:
+        return _record_failure(
+            source=source,
+            started_at=started_at,
+            finished_at=finished_at(),
+            error=str(exc),
+            http_status=exc.http_status,
+        )
+
+    if result.not_modified:
+        return _record_success(
+            source=source,
+            result=result,
+            outcome=Outcome.NOT_MODIFIED,
+            started_at=started_at,
+            finished_at=finished_at(),
+        )
+
+    body_hash = hashlib.sha256(result.body).hexdigest()
+    if body_hash == source.body_hash:
+        # The server ignores conditional requests but sends the same bytes:
+        # as good as a 304, and cheaper than parsing again.
+        return _record_success(
+            source=source,
+            result=result,
+            outcome=Outcome.UNCHANGED,
+            started_at=started_at,
+            finished_at=finished_at(),
+        )
+
+    try:
+        parsed = parse_feed(
+            result.body,
+            content_type=result.content_type,
+            base_url=result.url,
+            fetched_at=started_at,
+        )
+    except FeedParseError as exc:
+        return _record_failure(
+            source=source,
+            started_at=started_at,
+            finished_at=finished_at(),
+            error=str(exc),
+            http_status=result.status,
+        )
+
+    return _record_success(
+        source=source,
+        result=result,
+        outcome=Outcome.OK,
+        started_at=started_at,
+        finished_at=finished_at(),
+        parsed=parsed,
+        body_hash=body_hash,
+    )
+
+
+def backoff_after(failures: int) -> timedelta:
+    """How long to wait after `failures` consecutive failed polls."""
+    # The exponent is capped so that a long-dead feed cannot overflow timedelta.
+    return min(settings.FEED_POLL_INTERVAL * 2 ** min(failures, 20), settings.FEED_MAX_BACKOFF)
+
+
+def _record_success(
+    *,
+    source: Source,
+    result: FetchResult,
+    outcome: str,
+    started_at: datetime,
+    finished_at: datetime,
+    parsed: ParsedFeed | None = None,
+    body_hash: str = "",
+) -> FetchAttempt:
+    speakers = SpeakerIndex.load() if parsed else None
+    warnings = [parsed.warning] if parsed and parsed.warning else []
+
+    with transaction.atomic():
+        # Two workers polling one source queue up here: the second sees what
+        # the first stored. The unique constraint on (source, entry_id) is
+        # what guarantees no duplicates; the lock makes the counts exact.
+        locked = Source.objects.select_for_update().get(pk=source.pk)
+        previous_success_at = locked.last_success_at
+
+        seen = new = 0
+        oldest_entry_at = None
+        if parsed is not None:
+            seen = len(parsed.entries)
+            dated = [e.published_at for e in parsed.entries if not e.published_at_estimated]
+            oldest_entry_at = min(dated, default=None)
+            new, edited = _store_entries(
+                source=locked, parsed=parsed, speakers=speakers, fetched_at=started_at
+            )
+            if edited:
+                warnings.append(
+                    f"{edited} stored {'entry has' if edited == 1 else 'entries have'} "
+                    "changed in the feed since; "
+                    "the stored versions were kept"
+                )
+
+        warnings.extend(_follow_permanent_redirect(source=locked, result=result))
+        attempt = FetchAttempt.objects.create(
+            source=locked,
+            started_at=started_at,
+            finished_at=finished_at,
+            outcome=outcome,
+            http_status=result.status,
+            entries_seen=seen,
+            entries_new=new,
+            oldest_entry_at=oldest_entry_at,
+            warning="\n".join(warnings),
+        )
+        coverage.record_attempt(attempt=attempt, previous_success_at=previous_success_at)
+
+        if result.etag or outcome == Outcome.OK:
+            locked.etag = result.etag if len(result.etag) <= _ETAG_MAX else ""
+        if result.last_modified or outcome == Outcome.OK:
+            lm = result.last_modified
+            locked.last_modified = lm if len(lm) <= _LAST_MODIFIED_MAX else ""
+        if body_hash:
+            locked.body_hash = body_hash
+        if parsed is not None:
+            _fill_in_feed_details(source=locked, parsed=parsed)
+        locked.last_attempt_at = started_at
+        # Coverage pairs a later 304 with the interval that ends at this time.
+        locked.last_success_at = started_at
+        locked.consecutive_failures = 0
+        locked.next_poll_at = started_at + settings.FEED_POLL_INTERVAL
+        locked.save(update_fields=_STATE_FIELDS)
+
+    _copy_state(locked, to=source)
+    logger.info("Polled %s: %s, %d seen, %d new", source.url, outcome, seen, new)
+    return attempt
+
+
+def _store_entries(
+    *, source: Source, parsed: ParsedFeed, speakers: SpeakerIndex, fetched_at: datetime
+) -> tuple[int, int]:
+    """Insert the entries not stored yet, link them to events: (new, edited)."""
+    stored_hashes = dict(
+        Statement.objects.filter(
+            source=source, entry_id__in=[e.entry_id for e in parsed.entries]
+        ).values_list("entry_id", "content_hash")
+    )
+    fresh = [e for e in parsed.entries if e.entry_id not in stored_hashes]
+    edited = sum(
+        1
+        for e in parsed.entries
+        if e.entry_id in stored_hashes and stored_hashes[e.entry_id] != e.content_hash
+    )
+    if not fresh:
+        return 0, edited
+
+    rows = [
+        _statement(source=source, parsed=parsed, entry=e, speakers=speakers, fetched_at=fetched_at)
+        for e in fresh
+    ]
+    Statement.objects.bulk_create(rows, ignore_conflicts=True)
+    # PostgreSQL does not return ids for rows inserted with ON CONFLICT DO
+    # NOTHING, so read back what this poll added.
+    added = list(
+        Statement.objects.filter(source=source, entry_id__in=[e.entry_id for e in fresh])
+    )
+    if added:
+        link_statements(added)
+    return len(added), edited
+
+
+def _statement(
+    *,
+    source: Source,
+    parsed: ParsedFeed,
+    entry: ParsedEntry,
+    speakers: SpeakerIndex,
+    fetched_at: datetime,
+) -> Statement:
+    actor, attribution = speakers.attribute(title=entry.title, default_actor=source.actor)
+    return Statement(
+        source=source,
+        actor=actor,
+        attribution=attribution,
+        entry_id=entry.entry_id,
+        url=entry.url,
+        title=entry.title,
+        body_html=entry.body_html,
+        body_text=entry.body_text,
+        # An entry's own xml:lang beats the admin's setting, which beats the feed's.
+        language=entry.language or source.language or parsed.language,
+        published_at=entry.published_at,
+        published_at_estimated=entry.published_at_estimated,
+        fetched_at=fetched_at,
+        content_hash=entry.content_hash,
+        raw=entry.raw,
+    )
+
+
+def _follow_permanent_redirect(*, source: Source, result: FetchResult) -> list[str]:
+    new_url = result.permanent_redirect_to
+    if not new_url or new_url == source.url:
+        return []
+    if len(new_url) > _URL_MAX:
+        return [f"Feed moved permanently to a URL too long to store: {new_url[:200]}…"]
+    other = Source.objects.filter(url=new_url).exclude(pk=source.pk).first()
+    if other is None:
+        try:
+            with transaction.atomic():
+                Source.objects.filter(pk=source.pk).update(url=new_url)
+        except IntegrityError:  # Another source took the URL since we looked.
+            other = Source.objects.filter(url=new_url).first()
+        else:
+            old_url, source.url = source.url, new_url
+            return [f"Feed moved permanently from {old_url} to {new_url}; URL updated"]
+    where = f"source #{other.pk}" if other else "another source"
+    return [f"Feed moved permanently to {new_url}, already polled as {where}; URL kept"]
+
+
+def _fill_in_feed_details(*, source: Source, parsed: ParsedFeed) -> None:
+    # Only blanks are filled: what an admin typed is never overwritten.
+    if not source.title and parsed.title:
+        source.title = parsed.title
+    if not source.site_url and parsed.link and len(parsed.link) <= _SITE_URL_MAX:
+        source.site_url = parsed.link
+    if not source.language and parsed.language:
+        source.language = parsed.language
+
+
+def _record_failure(
+    *,
+    source: Source,
+    started_at: datetime,
+    finished_at: datetime,
+    error: str,
+    http_status: int | None,
+) -> FetchAttempt:
+    with transaction.atomic():
+        locked = Source.objects.select_for_update().get(pk=source.pk)
+        attempt = FetchAttempt.objects.create(
+            source=locked,
+            started_at=started_at,
+            finished_at=finished_at,
+            outcome=Outcome.ERROR,
+            http_status=http_status,
+            error=error,
+        )
+        coverage.record_attempt(attempt=attempt, previous_success_at=locked.last_success_at)
+        locked.consecutive_failures += 1
+        locked.last_attempt_at = started_at
+        locked.next_poll_at = started_at + backoff_after(locked.consecutive_failures)
+        locked.save(update_fields=_STATE_FIELDS)
+
+    _copy_state(locked, to=source)
+    logger.warning(
+        "Polling %s failed (%d in a row): %s", source.url, locked.consecutive_failures, error
+    )
+    return attempt
+
+
+_STATE_FIELDS = [
+    "etag",
+    "last_modified",
+    "body_hash",
+    "last_attempt_at",
+    "last_success_at",
+    "consecutive_failures",
+    "next_poll_at",
+    "title",
+    "site_url",
+    "language",
+]
+
+
+def _copy_state(locked: Source, *, to: Source) -> None:
+    for name in [*_STATE_FIELDS, "url"]:
+        setattr(to, name, getattr(locked, name))

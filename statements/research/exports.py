@@ -1,0 +1,156 @@
+"""A timeline as data: the stable JSON contract of DESIGN.md and two CSV files.
+
+All three serialise the same `statements.timeline.Timeline`, so an export
+shows exactly what the page shows under the same filters. Statements are the
+event's links except the rejected ones (an editor ruled them not about the
+event) unless `link_status=rejected` or `link_status=any` asks for them; each
+carries its `link_status` so a reader can tell suggested from confirmed.
+
+Each CSV starts with '#' comment lines naming the event, the filters and the
+generation time, so that a figure made from it can be traced back; skip lines
+starting with '#' and the rest is plain CSV (titles are kept on one line so
+that no continuation line can start with '#').
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from statements.research.csvfiles import CitationWriter, metadata, one_line
+from statements.timeline.selector import Timeline
+
+
+def iso_utc(when: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a 'Z', to the second."""
+    if when is None:
+        return None
+    return when.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def timeline_json(timeline: Timeline) -> dict:
+    event = timeline.event
+    return {
+        "event": {
+            "slug": event.slug,
+            "title": event.title,
+            "occurred_at": iso_utc(event.occurred_at),
+            "window_hours": event.window_hours,
+            "window_ends_at": iso_utc(event.window_ends_at),
+        },
+        "responders": [
+            {
+                "actor": {"slug": row.actor.slug, "name": row.actor.name, "kind": row.actor.kind},
+                "expected": row.responder.expected,
+                "status": row.responder.status,
+                "first_statement_at": iso_utc(row.responder.first_statement_at),
+                "latency_hours": row.latency_hours,
+                "through": row.responder.through.slug if row.responder.through else None,
+                "statement_count": row.responder.statement_count,
+            }
+            for row in timeline.rows
+        ],
+        "statements": [
+            {
+                "id": entry.statement.pk,
+                "actor": entry.statement.actor.slug if entry.statement.actor_id else None,
+                "published_at": iso_utc(entry.statement.published_at),
+                "offset_hours": entry.offset_hours,
+                "title": entry.statement.title,
+                "url": entry.statement.url,
+                "source": _source_name(entry.statement),
+                "link_status": entry.link.status,
+                "stance": entry.link.stance,
+                "intensity": entry.link.intensity,
+            }
+            for entry in timeline.entries
+        ],
+    }
+
+
+TIMELINE_CSV_COLUMNS = [
+    "statement_id", "published_at", "offset_hours", "phase", "actor", "actor_name", "title",
+    "url", "source", "source_url", "link_status", "stance", "intensity", "cues",
+    "matched_terms", "permalink",
+]
+
+RESPONDERS_CSV_COLUMNS = [
+    "actor", "actor_name", "kind", "expected", "status", "first_statement_at",
+    "latency_hours", "through", "statement_count", "statement_id", "stance", "intensity",
+]
+
+
+def timeline_csv(timeline: Timeline, *, generated_at: datetime, base_url: str) -> str:
+    """One row per statement, with what a citation needs (URL, source, permalink)."""
+    rows = (
+        [
+            entry.statement.pk,
+            iso_utc(entry.statement.published_at),
+            entry.offset_hours,
+            entry.phase,
+            entry.statement.actor.slug if entry.statement.actor_id else "",
+            entry.statement.actor.name if entry.statement.actor_id else "",
+            one_line(entry.statement.title),
+            entry.statement.url,
+            _source_name(entry.statement) or "",
+            entry.statement.source.url if entry.statement.source_id else "",
+            entry.link.status,
+            entry.link.stance,
+            entry.link.intensity,
+            "; ".join(entry.link.cues or []),
+            "; ".join(entry.link.matched_terms or []),
+            base_url + entry.statement.get_absolute_url(),
+        ]
+        for entry in timeline.entries
+    )
+    return _csv(timeline, "statements", generated_at, TIMELINE_CSV_COLUMNS, rows)
+
+
+def responders_csv(timeline: Timeline, *, generated_at: datetime) -> str:
+    """One row per responder: its status and the statement that gave it."""
+    rows = (
+        [
+            row.actor.slug,
+            row.actor.name,
+            row.actor.kind,
+            "yes" if row.responder.expected else "no",
+            row.responder.status,
+            iso_utc(row.responder.first_statement_at) or "",
+            "" if row.latency_hours is None else row.latency_hours,
+            row.responder.through.slug if row.responder.through else "",
+            row.responder.statement_count,
+            row.responder.link.statement_id if row.responder.link else "",
+            row.responder.link.stance if row.responder.link else "",
+            row.responder.link.intensity if row.responder.link else "",
+        ]
+        for row in timeline.rows
+    )
+    return _csv(timeline, "responders", generated_at, RESPONDERS_CSV_COLUMNS, rows)
+
+
+def _csv(timeline: Timeline, what: str, generated_at: datetime, columns: list[str],
+         rows: Iterable[list]) -> str:
+    event = timeline.event
+    out = io.StringIO()
+    out.write(metadata([
+        ("statement-tracker", f"{what} of an event timeline"),
+        ("event", event.slug),
+        ("title", event.title),
+        ("occurred_at", iso_utc(event.occurred_at)),
+        ("window_hours", event.window_hours),
+        ("filters", timeline.filters.query or "none (rejected links excluded)"),
+        ("generated_at", iso_utc(generated_at)),
+    ]))
+    writer = CitationWriter(out)
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _source_name(statement) -> str | None:
+    if not statement.source_id:
+        return None
+    return statement.source.title or statement.source.url
+
+

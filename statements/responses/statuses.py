@@ -1,0 +1,415 @@
+"""Who responded to an event, who stayed silent, and the evidence for each claim.
+
+The one place where the response statuses of DESIGN.md are derived. Everything
+is computed at read time from event links, the actor tree, spokesperson
+relations, coverage intervals and the clock, for a batch of events in a
+constant number of queries.
+
+For event E at T0 with window W, for each expected actor A (and any actor with
+a linked statement), the first status that holds:
+
+    responded       a linked, not rejected statement by A, or for an
+                    institution or state by any of its members, in [T0, T0+W]
+    via_proxy       A is a person, silent in the window, but someone who speaks
+                    for A said something in it
+    responded_late  nothing in the window; the first such statement came later
+    pending         nothing yet, and the window is still open
+    silent          nothing, the window has closed, and a source that can speak
+                    for A covers the whole window
+    no_coverage     nothing, and no such source covers the window
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from actors.models import Actor, ActorGroup
+from statements.models import CoverageInterval, Event, EventLink, Source
+from statements.responses.coverage import Span, clip, covers, gaps
+
+RESPONDED = "responded"
+VIA_PROXY = "via_proxy"
+RESPONDED_LATE = "responded_late"
+PENDING = "pending"
+SILENT = "silent"
+NO_COVERAGE = "no_coverage"
+
+# Precedence order: the first that holds is shown.
+STATUSES = (RESPONDED, VIA_PROXY, RESPONDED_LATE, PENDING, SILENT, NO_COVERAGE)
+STATUS_LABELS = {
+    RESPONDED: "Responded",
+    VIA_PROXY: "Via proxy",
+    RESPONDED_LATE: "Responded late",
+    PENDING: "Pending",
+    SILENT: "Silent",
+    NO_COVERAGE: "No coverage",
+}
+
+
+class ActorGraph:
+    """The whole actor tree and spokesperson relations, loaded in two queries."""
+
+    def __init__(self, actors: Iterable[Actor], speaks_for: Iterable[tuple[int, int]]):
+        self.by_id: dict[int, Actor] = {a.pk: a for a in actors}
+        self.children: dict[int, list[int]] = defaultdict(list)
+        for actor in self.by_id.values():
+            if actor.parent_id:
+                self.children[actor.parent_id].append(actor.pk)
+        # spokesperson id -> ids they speak for, and the reverse.
+        self.spokespeople: dict[int, list[int]] = defaultdict(list)
+        self.speaks_for: dict[int, list[int]] = defaultdict(list)
+        for spokesperson_id, principal_id in speaks_for:
+            self.spokespeople[principal_id].append(spokesperson_id)
+            self.speaks_for[spokesperson_id].append(principal_id)
+
+    @classmethod
+    def load(cls) -> ActorGraph:
+        actors = Actor.objects.only("name", "slug", "kind", "country", "parent_id", "is_active")
+        pairs = Actor.speaks_for.through.objects.values_list("from_actor_id", "to_actor_id")
+        return cls(actors, pairs)
+
+    def descendants(self, actor_id: int) -> list[int]:
+        found, stack = [], list(self.children.get(actor_id, ()))
+        while stack:
+            current = stack.pop()
+            if current in found:  # a cycle in bad data must not hang a page
+                continue
+            found.append(current)
+            stack.extend(self.children.get(current, ()))
+        return found
+
+    def ancestors(self, actor_id: int) -> list[int]:
+        found = []
+        current = self.by_id[actor_id].parent_id if actor_id in self.by_id else None
+        while current and current not in found:
+            found.append(current)
+            current = self.by_id[current].parent_id if current in self.by_id else None
+        return found
+
+    def speakers_for(self, actor_id: int) -> set[int]:
+        """Whose statements count as A's own: A, and for a body, all its members."""
+        actor = self.by_id[actor_id]
+        if actor.kind == Actor.Kind.PERSON:
+            return {actor_id}
+        return {actor_id, *self.descendants(actor_id)}
+
+    def is_leader(self, actor_id: int) -> bool:
+        # In this model the head of a state or government is the person others
+        # speak for (a press secretary); that is what puts them on the top rung.
+        return self.by_id[actor_id].kind == Actor.Kind.PERSON and bool(
+            self.spokespeople.get(actor_id)
+        )
+
+
+@dataclass
+class SourceEvidence:
+    """One source that can speak for an actor, and what it vouches for in the window."""
+
+    source: Source
+    spans: list[Span]  # coverage clipped to the window
+    gaps: list[Span]
+    covers: bool
+
+
+@dataclass
+class Responder:
+    actor: Actor
+    expected: bool
+    status: str
+    link: EventLink | None = None  # the link whose statement gave the status
+    through: Actor | None = None
+    statement_count: int = 0
+    evidence: list[SourceEvidence] = field(default_factory=list)
+
+    @property
+    def statement(self):
+        return self.link.statement if self.link else None
+
+    @property
+    def first_statement_at(self) -> datetime | None:
+        return self.link.statement.published_at if self.link else None
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+@dataclass
+class Rung:
+    """One member of a state on its ladder, and when it first spoke on the event."""
+
+    actor: Actor
+    role: str  # leader, spokesperson, institution, official
+    link: EventLink | None  # the member's first statement on the event, whenever
+    window_link: EventLink | None  # its first statement inside the window
+
+    @property
+    def in_window(self) -> bool:
+        return self.window_link is not None
+
+    @property
+    def first_statement_at(self):
+        return self.link.statement.published_at if self.link else None
+
+
+@dataclass
+class Ladder:
+    state: Actor
+    responder: Responder
+    rungs: list[Rung]
+
+    @property
+    def first(self) -> Rung | None:
+        spoken = [r for r in self.rungs if r.link]
+        return min(spoken, key=lambda r: r.first_statement_at) if spoken else None
+
+    @property
+    def silent_leaders(self) -> list[Rung]:
+        return [r for r in self.rungs if r.role == "leader" and not r.in_window]
+
+
+@dataclass
+class EventResponses:
+    event: Event
+    now: datetime
+    responders: list[Responder]
+    links: list[EventLink]  # all links of the event, rejected included, in time order
+    ladders: list[Ladder]
+    graph: ActorGraph
+
+    def latency_hours(self, when: datetime | None) -> float | None:
+        if when is None:
+            return None
+        return round((when - self.event.occurred_at).total_seconds() / 3600, 1)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(STATUSES, 0)
+        for responder in self.responders:
+            if responder.expected:
+                counts[responder.status] += 1
+        return counts
+
+    @property
+    def expected_count(self) -> int:
+        return sum(1 for r in self.responders if r.expected)
+
+    @property
+    def window_open(self) -> bool:
+        return self.now < self.event.window_ends_at
+
+
+RUNG_ORDER = {"leader": 0, "spokesperson": 1, "institution": 2, "official": 3}
+
+
+def event_responses(*, event: Event, now: datetime) -> EventResponses:
+    return responses_for_events(events=[event], now=now)[event.pk]
+
+
+def responses_for_events(*, events: Iterable[Event], now: datetime) -> dict[int, EventResponses]:
+    """Statuses for many events at once, in a constant number of queries."""
+    events = list(events)
+    if not events:
+        return {}
+    event_ids = [e.pk for e in events]
+    expected = _expected_actor_ids(event_ids)
+    graph = ActorGraph.load()
+
+    links_by_event: dict[int, list[EventLink]] = defaultdict(list)
+    links = (
+        EventLink.objects.filter(event_id__in=event_ids)
+        .select_related("statement__source")
+        .order_by("statement__published_at", "statement_id")
+    )
+    for link in links:
+        if link.statement.actor_id in graph.by_id:
+            link.statement.actor = graph.by_id[link.statement.actor_id]
+        links_by_event[link.event_id].append(link)
+
+    sources = list(
+        Source.objects.filter(actor__isnull=False).only(
+            "title", "url", "actor_id", "is_partial", "is_active", "last_success_at"
+        )
+    )
+    spans_by_source: dict[int, list[Span]] = defaultdict(list)
+    earliest = min(e.occurred_at for e in events)
+    for interval in CoverageInterval.objects.filter(
+        source__in=[s.pk for s in sources if not s.is_partial], end__gte=earliest
+    ).order_by("start"):
+        spans_by_source[interval.source_id].append(Span(interval.start, interval.end))
+
+    result = {}
+    for event in events:
+        responders = _responders(
+            event=event,
+            now=now,
+            expected_ids=expected.get(event.pk, set()),
+            links=links_by_event.get(event.pk, []),
+            graph=graph,
+            sources=sources,
+            spans_by_source=spans_by_source,
+        )
+        result[event.pk] = EventResponses(
+            event=event,
+            now=now,
+            responders=responders,
+            links=links_by_event.get(event.pk, []),
+            ladders=_ladders(event, responders, links_by_event.get(event.pk, []), graph),
+            graph=graph,
+        )
+    return result
+
+
+def _expected_actor_ids(event_ids: list[int]) -> dict[int, set[int]]:
+    expected: dict[int, set[int]] = defaultdict(set)
+    through_actors = Event.expected_actors.through.objects.filter(event_id__in=event_ids)
+    for event_id, actor_id in through_actors.values_list("event_id", "actor_id"):
+        expected[event_id].add(actor_id)
+    groups = Event.expected_groups.through.objects.filter(event_id__in=event_ids)
+    group_ids = defaultdict(set)
+    for event_id, group_id in groups.values_list("event_id", "actorgroup_id"):
+        group_ids[group_id].add(event_id)
+    members = ActorGroup.members.through.objects.filter(actorgroup_id__in=group_ids)
+    for group_id, actor_id in members.values_list("actorgroup_id", "actor_id"):
+        for event_id in group_ids[group_id]:
+            expected[event_id].add(actor_id)
+    return expected
+
+
+def _responders(*, event, now, expected_ids, links, graph, sources, spans_by_source):
+    t0, window_end = event.occurred_at, event.window_ends_at
+    counting = [link for link in links if link.status != EventLink.Status.REJECTED]
+
+    in_window_by_speaker: dict[int, EventLink] = {}
+    late_by_speaker: dict[int, EventLink] = {}
+    count_by_speaker: dict[int, int] = defaultdict(int)
+    for link in counting:  # already in time order: the first seen is the earliest
+        speaker = link.statement.actor_id
+        if speaker is None:
+            continue
+        count_by_speaker[speaker] += 1
+        published_at = link.statement.published_at
+        if t0 <= published_at <= window_end:
+            in_window_by_speaker.setdefault(speaker, link)
+        elif published_at > window_end:
+            late_by_speaker.setdefault(speaker, link)
+
+    actor_ids = set(expected_ids) | set(count_by_speaker)
+    responders = []
+    for actor_id in actor_ids:
+        if actor_id not in graph.by_id:
+            continue
+        speakers = graph.speakers_for(actor_id)
+        responder = Responder(
+            actor=graph.by_id[actor_id],
+            expected=actor_id in expected_ids,
+            status=NO_COVERAGE,
+            statement_count=sum(count_by_speaker.get(s, 0) for s in speakers),
+        )
+        own = _earliest(in_window_by_speaker.get(s) for s in speakers)
+        proxy = None
+        if graph.by_id[actor_id].kind == Actor.Kind.PERSON:
+            proxy = _earliest(
+                in_window_by_speaker.get(s) for s in graph.spokespeople.get(actor_id, ())
+            )
+        late = _earliest(late_by_speaker.get(s) for s in speakers)
+        if own:
+            responder.status, responder.link = RESPONDED, own
+        elif proxy:
+            responder.status, responder.link = VIA_PROXY, proxy
+        elif late:
+            responder.status, responder.link = RESPONDED_LATE, late
+        elif now < window_end:
+            responder.status = PENDING
+        else:
+            responder.evidence = _evidence(
+                actor_id, t0, window_end, graph, sources, spans_by_source
+            )
+            covered = any(e.covers for e in responder.evidence)
+            responder.status = SILENT if covered else NO_COVERAGE
+        if responder.link and responder.link.statement.actor_id != actor_id:
+            responder.through = graph.by_id.get(responder.link.statement.actor_id)
+        responders.append(responder)
+
+    order = {status: i for i, status in enumerate(STATUSES)}
+    far_future = datetime.max.replace(tzinfo=t0.tzinfo)
+    responders.sort(
+        key=lambda r: (
+            not r.expected,
+            order[r.status],
+            r.first_statement_at or far_future,
+            r.actor.name,
+        )
+    )
+    return responders
+
+
+def _earliest(links: Iterable[EventLink | None]) -> EventLink | None:
+    present = [link for link in links if link is not None]
+    if not present:
+        return None
+    return min(present, key=lambda link: (link.statement.published_at, link.statement_id))
+
+
+def _evidence(actor_id, start, end, graph, sources, spans_by_source) -> list[SourceEvidence]:
+    """Sources that can speak for the actor: its own, its members', its ancestors'."""
+    related = {actor_id, *graph.descendants(actor_id), *graph.ancestors(actor_id)}
+    evidence = []
+    for source in sources:
+        if source.actor_id not in related:
+            continue
+        spans = spans_by_source.get(source.pk, []) if not source.is_partial else []
+        evidence.append(
+            SourceEvidence(
+                source=source,
+                spans=clip(spans, start, end),
+                gaps=gaps(spans, start, end),
+                covers=covers(spans, start, end),
+            )
+        )
+    evidence.sort(key=lambda e: (not e.covers, e.source.title))
+    return evidence
+
+
+def _ladders(event, responders, links, graph) -> list[Ladder]:
+    """For each responding state: which rung spoke first, and which never did."""
+    t0, window_end = event.occurred_at, event.window_ends_at
+    first_link: dict[int, EventLink] = {}
+    first_in_window: dict[int, EventLink] = {}
+    for link in links:  # in time order
+        speaker = link.statement.actor_id
+        if link.status == EventLink.Status.REJECTED or not speaker:
+            continue
+        first_link.setdefault(speaker, link)
+        if t0 <= link.statement.published_at <= window_end:
+            first_in_window.setdefault(speaker, link)
+
+    ladders = []
+    for responder in responders:
+        state = responder.actor
+        if state.kind != Actor.Kind.STATE:
+            continue
+        rungs = []
+        for member_id in graph.descendants(state.pk):
+            member = graph.by_id[member_id]
+            if graph.is_leader(member_id):
+                role = "leader"
+            elif graph.speaks_for.get(member_id):
+                role = "spokesperson"
+            elif member.kind != Actor.Kind.PERSON:
+                role = "institution"
+            else:
+                role = "official"
+            link = first_link.get(member_id)
+            if link is None and role not in ("leader", "institution"):
+                continue  # only the top rungs are worth listing when they said nothing
+            rungs.append(
+                Rung(actor=member, role=role, link=link, window_link=first_in_window.get(member_id))
+            )
+        rungs.sort(key=lambda r: (RUNG_ORDER[r.role], r.actor.name))
+        if rungs:
+            ladders.append(Ladder(state=state, responder=responder, rungs=rungs))
+    return ladders

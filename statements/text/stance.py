@@ -1,0 +1,208 @@
+"""The tone of a statement: a transparent lexicon scorer for English and Russian.
+
+Every cue is a word or phrase with a side (condemns, concern, supports) and a
+weight: 1 mild ("violation", "dialogue"), 2 clear ("condemn", "aggression",
+"welcome"), 3 vitriolic ("gross violation", "outrageous", "criminal",
+"hypocrisy"). Cues are matched like event terms (statements.textmatch), so
+"condemned", "condemnation" and "condemnable" all count as "condemn", and
+"осуждаем", "осуждения", "осудил" as "осужд…"/"осуд…". Where cues overlap the
+longest counts alone: "act of armed aggression" once, not also "aggression".
+
+- Negation: a negator right before a cue ("not", "no", "never", "without",
+  "не", "ни", "без"; one filler such as "any" or "можем" may stand between)
+  cancels it: "without any destructive interference" is no accusation. A
+  negated support cue ("do not support", "не поддерживаем") counts instead as
+  concern of weight 1: disapproval, short of condemnation.
+- Emphasis: "strongly", "firmly", "resolutely", "решительно", "категорически"
+  within two words before a cue add 1 to its weight.
+
+The side with the largest sum wins (on a tie: condemns, then concern, then
+supports); its sum gives the intensity:
+
+    sum 0     → neutral, intensity 0
+    sum 1–2   → 1  (a passing word)
+    sum 3–5   → 2  (a clear position, plainly put)
+    sum 6+    → 3  (piled up, vitriolic)
+
+So the Russian MFA's "This morning, the United States committed an act of
+armed aggression against Venezuela. This is deeply concerning and
+condemnable." is condemns with intensity 2 (2 + 2), the "subdued
+condemnation" of the press, while Putin's 2019 register — "gross violation",
+"outrageous", "criminal", "aggression", "hypocrisy" — sums far past 6.
+
+The whole text is scored, so a long briefing on many topics carries the tone
+of all of them; the cues are kept so that a reader can check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from statements.models import Stance
+from statements.text.terms import TermIndex, TermMatch, Token, longest_first, stems_of, tokenize
+
+
+class _Cue(NamedTuple):
+    side: Stance
+    weight: int
+
+
+# fmt: off
+_LEXICON: dict[Stance, dict[int, tuple[str, ...]]] = {
+    Stance.CONDEMNS: {
+        3: (
+            "gross violation", "gross violation of international law", "flagrant violation",
+            "blatant violation", "outrageous", "criminal", "hypocrisy", "hypocritical",
+            "barbaric", "barbarity", "piracy", "banditry", "lawlessness", "cynical",
+            "neocolonial", "neo-colonial",
+            "грубое нарушение", "грубое нарушение международного права", "вопиющ…",
+            "возмутительн…", "преступн…", "преступление", "лицемери…", "лицемерн…",
+            "варварск…", "пиратств…", "бандитизм", "беззакони…", "циничн…",
+            "неоколониальн…",
+        ),
+        2: (
+            "condemn", "crime", "denounce", "deplore", "deplorable", "aggression", "aggressor",
+            "act of aggression", "act of armed aggression", "armed aggression", "unacceptable",
+            "violation of international law", "violation of the UN Charter", "illegal",
+            "illegitimate", "unlawful", "provocation", "provocative", "reckless", "invasion",
+            "destructive interference", "interference in internal affairs",
+            "осужд…", "осуд…", "агрессия", "агрессор", "акт агрессии", "вооруженная агрессия",
+            "акт вооруженной агрессии", "недопустим…", "нарушение международного права",
+            "нарушение Устава ООН", "незаконн…", "нелегитимн…", "провокаци…", "безрассудн…",
+            "вторжение", "деструктивное вмешательство", "вмешательство во внутренние дела",
+        ),
+        1: (
+            "violation", "interference", "destructive", "intervention", "meddling",
+            "нарушение", "вмешательство", "деструктивн…", "интервенци…",
+        ),
+    },
+    Stance.CONCERN: {
+        2: (
+            "deeply concerned", "deeply concerning", "grave concern", "serious concern",
+            "alarm", "alarmed", "alarming",
+            "глубокая обеспокоенность", "глубоко обеспокоен…", "серьезная обеспокоенность",
+            "тревог…", "тревожн…",
+        ),
+        1: (
+            "concern", "concerned", "restraint", "dialogue", "de-escalation", "deescalation",
+            "peaceful settlement", "political settlement", "diplomatic solution", "urge",
+            "call on", "calls on", "called on", "call for", "calls for", "called for", "regret",
+            "обеспокоенность", "обеспокоен…", "сдержанност…", "диалог", "деэскалаци…",
+            "призыва…", "призвал…", "мирное урегулирование", "политическое урегулирование",
+            "дипломатическое решение", "сожалени…", "сожалеем",
+        ),
+    },
+    Stance.SUPPORTS: {
+        2: (
+            "support", "welcome", "solidarity", "stand with", "commend", "congratulate",
+            "endorse",
+            "поддерж…", "приветству…", "солидарн…", "одобря…", "поздравля…",
+        ),
+        1: ("appreciate", "positive", "constructive", "высоко оцениваем", "позитивн…"),
+    },
+}
+# fmt: on
+
+_INDEX: TermIndex[_Cue] = TermIndex(
+    (_Cue(side, weight), phrases)
+    for side, by_weight in _LEXICON.items()
+    for weight, phrases in by_weight.items()
+)
+
+_NEGATORS = stems_of(
+    ["not", "no", "never", "cannot", "neither", "nor", "without", "не", "ни", "нет", "без"]
+)
+# Words that may stand between a negator and its cue: "without any …", "не можем поддержать".
+_NEGATION_FILLERS = stems_of(
+    ["any", "a", "an", "the", "be", "been", "fully", "можем", "может", "будем", "станем"]
+)
+_INTENSIFIERS = stems_of(
+    ["strongly", "firmly", "resolutely", "vehemently", "categorically", "unequivocally",
+     "решительно", "категорически", "решительным", "резко"]
+)  # fmt: skip
+_EMPHASIS_REACH = 2
+
+# Ties go to the graver side.
+_SIDE_ORDER = (Stance.CONDEMNS, Stance.CONCERN, Stance.SUPPORTS)
+# (lowest sum, intensity), highest first.
+_INTENSITY_THRESHOLDS = ((6, 3), (3, 2), (1, 1))
+
+
+@dataclass(frozen=True, slots=True)
+class StanceResult:
+    stance: Stance
+    intensity: int
+    # The words that gave the stance away, as written, in order, once each.
+    cues: tuple[str, ...]
+
+
+NEUTRAL = StanceResult(Stance.NEUTRAL, 0, ())
+
+
+def score(text: str) -> StanceResult:
+    """The stance, intensity (0–3) and cues of `text` (see the module docstring)."""
+    tokens = tokenize(text)
+    sums = dict.fromkeys(_SIDE_ORDER, 0)
+    # Lowercased cue → the cue as first written.
+    cues: dict[str, str] = {}
+    previous_cue_end = 0
+    for match in _one_per_span(longest_first(_INDEX.scan(tokens, text))):
+        side, weight = match.key
+        # An emphasis word belongs to the first cue after it only.
+        reach_from, previous_cue_end = previous_cue_end, match.end_token
+        cue_start = match.start
+        negator = _negator_before(tokens, match.first_token)
+        emphasis = _emphasis_before(tokens, match.first_token, not_before=reach_from)
+        if negator is not None:
+            if side != Stance.SUPPORTS:
+                continue
+            side, weight, cue_start = Stance.CONCERN, 1, negator.start
+        elif emphasis is not None:
+            weight, cue_start = weight + 1, emphasis.start
+        sums[side] += weight
+        cue = text[cue_start : match.end]
+        cues.setdefault(cue.lower(), cue)
+
+    winner = max(_SIDE_ORDER, key=lambda side: (sums[side], -_SIDE_ORDER.index(side)))
+    total = sums[winner]
+    if total == 0:
+        return NEUTRAL
+    intensity = next(level for lowest, level in _INTENSITY_THRESHOLDS if total >= lowest)
+    return StanceResult(winner, intensity, tuple(cues.values()))
+
+
+def _one_per_span(matches: list[TermMatch[_Cue]]) -> list[TermMatch[_Cue]]:
+    """One cue per run of words: two lexicon entries on the same words
+    ("глубокую обеспокоенность" is both "глубокая обеспокоенность" and
+    "глубоко обеспокоен…") count once, as the heavier, graver of them."""
+    best: dict[tuple[int, int], TermMatch[_Cue]] = {}
+    for match in matches:
+        span = (match.first_token, match.end_token)
+        side, weight = match.key
+        current = best.get(span)
+        if current is None or (weight, -_SIDE_ORDER.index(side)) > (
+            current.key[1], -_SIDE_ORDER.index(current.key[0])
+        ):
+            best[span] = match
+    return sorted(best.values(), key=lambda m: m.first_token)
+
+
+def _negator_before(tokens: Sequence[Token], first: int) -> Token | None:
+    """A negator right before word `first`, or with one filler between."""
+    for position in (first - 1, first - 2):
+        if position < 0:
+            return None
+        if tokens[position].stem in _NEGATORS:
+            return tokens[position]
+        if tokens[position].stem not in _NEGATION_FILLERS:
+            return None
+    return None
+
+
+def _emphasis_before(tokens: Sequence[Token], first: int, *, not_before: int) -> Token | None:
+    for position in range(first - 1, max(not_before, first - _EMPHASIS_REACH) - 1, -1):
+        if tokens[position].stem in _INTENSIFIERS:
+            return tokens[position]
+    return None

@@ -1,0 +1,117 @@
+"""Read pages for events and statements: resolve the object, call one selector, render."""
+
+from django.db.models import Prefetch
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_safe
+
+from statements.editorial import decisions as editorial
+from statements.models import Event, EventLink, Statement
+from statements.research import exports
+from statements.timeline.selector import event_summaries, event_timeline, statement_links
+from statements.web.forms.timeline import TimelineFilterForm
+
+RECENT_EVENTS = 8
+LATEST_STATEMENTS = 15
+
+
+@require_safe
+def home(request):
+    events = Event.objects.published().prefetch_related("tags")[:RECENT_EVENTS]
+    statements = Statement.objects.select_related("actor", "source")[:LATEST_STATEMENTS]
+    return render(request, "home.html", {
+        "summaries": event_summaries(events=events, now=timezone.now()),
+        "statements": statements,
+        "queue_size": (sum(editorial.queue_counts().values())
+                       if request.user.has_perm("statements.change_eventlink") else None),
+    })
+
+
+@require_safe
+def event_list(request):
+    events = Event.objects.published().prefetch_related("tags")
+    return render(request, "statements/event_list.html", {
+        "summaries": event_summaries(events=events, now=timezone.now()),
+    })
+
+
+@require_safe
+def event_detail(request, slug):
+    event = get_object_or_404(Event.objects.published().prefetch_related("tags"), slug=slug)
+    form = TimelineFilterForm(request.GET)
+    timeline = event_timeline(event=event, now=timezone.now(), filters=form.filters())
+    template_name = "statements/event_detail.html"
+    # A history restore after a cache miss needs the whole page, not the fragment.
+    if request.htmx and not request.htmx.history_restore_request:
+        template_name += "#timeline"
+    response = render(request, template_name, {"event": event, "form": form, "timeline": timeline})
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _export_timeline(request, slug):
+    """The timeline an export serialises; bad filters are an error here, not ignored,
+    so that a script never receives unfiltered data believing it filtered."""
+    event = get_object_or_404(Event.objects.published(), slug=slug)
+    form = TimelineFilterForm(request.GET)
+    if not form.is_valid():
+        return None, form
+    return event_timeline(event=event, now=timezone.now(), filters=form.filters()), form
+
+
+def _bad_filters(form, *, as_json=False):
+    messages = form.error_messages_list()
+    if as_json:
+        return JsonResponse({"errors": messages}, status=400)
+    return HttpResponse("\n".join(messages) + "\n", status=400,
+                        content_type="text/plain; charset=utf-8")
+
+
+@require_safe
+def timeline_json(request, slug):
+    timeline, form = _export_timeline(request, slug)
+    if timeline is None:
+        return _bad_filters(form, as_json=True)
+    return JsonResponse(exports.timeline_json(timeline), json_dumps_params={"ensure_ascii": False})
+
+
+def _csv_response(body: str, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@require_safe
+def timeline_csv(request, slug):
+    timeline, form = _export_timeline(request, slug)
+    if timeline is None:
+        return _bad_filters(form)
+    body = exports.timeline_csv(timeline, generated_at=timezone.now(),
+                                base_url=request.build_absolute_uri("/").rstrip("/"))
+    return _csv_response(body, f"{slug}-timeline.csv")
+
+
+@require_safe
+def responders_csv(request, slug):
+    timeline, form = _export_timeline(request, slug)
+    if timeline is None:
+        return _bad_filters(form)
+    body = exports.responders_csv(timeline, generated_at=timezone.now())
+    return _csv_response(body, f"{slug}-responders.csv")
+
+
+@require_safe
+def statement_detail(request, pk):
+    statement = get_object_or_404(
+        Statement.objects.select_related("actor", "source").prefetch_related(
+            Prefetch("links", EventLink.objects.filter(event__is_published=True)
+                     .select_related("event").order_by("event__occurred_at"))
+        ),
+        pk=pk,
+    )
+    return render(request, "statements/statement_detail.html", {
+        "statement": statement,
+        "links": statement_links(statement=statement),
+    })
