@@ -231,6 +231,9 @@ FEED_MAX_BACKOFF = timedelta(hours=env_int("FEED_MAX_BACKOFF_HOURS", 24))
 # The sample feeds in sample/feeds/ are served by the development server under
 # this prefix, so the demo's sources poll like real ones. Never in production.
 SAMPLE_FEEDS_DIR = BASE_DIR / "sample" / "feeds"
+# feedparser's and Miniflux's test feeds, for the robustness tests. They live beside
+# this checkout in development and CI; a public clone points here or goes without.
+FEED_CORPUS_DIR = Path(os.environ.get("FEED_CORPUS_DIR", BASE_DIR.parent / "shared" / "corpus"))
 SAMPLE_FEEDS_BASE_URL = os.environ.get(
     "SAMPLE_FEEDS_BASE_URL", "http://127.0.0.1:8000/sample-feeds/"
 )

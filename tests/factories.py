@@ -5,8 +5,8 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 from actors.models import Actor
+from statements.ingest import coverage
 from statements.models import Event, EventLink, FetchAttempt, Source, Statement
-from statements.responses import coverage
 
 _seq = itertools.count(1)
 

@@ -17,12 +17,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from statements.ingest import coverage
 from statements.ingest.attribution import SpeakerIndex
 from statements.ingest.feedparse import FeedParseError, ParsedEntry, ParsedFeed, parse_feed
 from statements.ingest.fetching import FetchError, FetchResult, fetch_feed
 from statements.ingest.linking import link_statements
 from statements.models import FetchAttempt, Source, Statement
-from statements.responses import coverage
 
 logger = logging.getLogger(__name__)
 

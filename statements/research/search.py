@@ -40,10 +40,10 @@ from django.db.models.functions import Concat, Left
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from actors.graph import ActorGraph
 from actors.models import Actor, ActorGroup, Alias
 from statements.models import Event, EventLink, Source, Stance, Statement
 from statements.research.csvfiles import CitationWriter, metadata, one_line
-from statements.responses.statuses import ActorGraph
 from statements.text.highlight import mark_spans
 from statements.text.terms import TermIndex, longest_first, tokenize
 

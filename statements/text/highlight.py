@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from html import escape
+
+
+class Marked(str):
+    """Markup that is safe to render as is. Django's templates (and markupsafe) honour
+    `__html__`, so this module needs no web framework."""
+
+    def __html__(self) -> str:
+        return self
 
 
 def mark_spans(
@@ -16,7 +23,7 @@ def mark_spans(
     end: int | None = None,
     before: str = "",
     after: str = "",
-) -> SafeString:
+) -> Marked:
     """`text[start:end]` escaped, each (begin, end) span inside it wrapped in <mark>.
 
     Overlapping spans keep the first; `before` and `after` (an ellipsis for an
@@ -31,4 +38,4 @@ def mark_spans(
                 escape(text[span_start:span_end]), "</mark>"]
         position = span_end
     out += [escape(text[position:end]), escape(after)]
-    return mark_safe("".join(out))  # noqa: S308 — every piece is escaped above
+    return Marked("".join(out))  # every piece is escaped above

@@ -38,10 +38,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import NamedTuple
 
-from statements.models import Stance
 from statements.text.terms import TermIndex, TermMatch, Token, longest_first, stems_of, tokenize
+
+
+class Stance(StrEnum):
+    """The sides of the lexicon; the same values as statements.models.Stance, which stores them."""
+
+    CONDEMNS = "condemns"
+    CONCERN = "concern"
+    SUPPORTS = "supports"
+    NEUTRAL = "neutral"
 
 
 class _Cue(NamedTuple):

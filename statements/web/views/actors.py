@@ -5,11 +5,11 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from actors.graph import ActorGraph
 from actors.models import Actor, Role
 from statements.curation.health import source_health
 from statements.models import Source, Statement
 from statements.research.matrix import record_summary
-from statements.responses.statuses import ActorGraph
 from statements.timeline.selector import actor_record
 
 RECENT_STATEMENTS = 15

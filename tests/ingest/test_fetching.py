@@ -9,7 +9,7 @@ import pytest
 from statements.ingest import fetching
 from statements.ingest.fetching import FetchError, address_problem, fetch_feed
 
-FEEDS = Path(__file__).parent / "feeds"
+FEEDS = Path(__file__).parent.parent / "feeds"
 
 
 @pytest.mark.smoke

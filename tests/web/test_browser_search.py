@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def statements(transactional_db):
-    from tests.test_search import build_world_for_browser
+    from tests.research.test_search import build_world_for_browser
 
     return build_world_for_browser()
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def maduro(transactional_db):
-    from tests.test_views_events import build_maduro_scenario
+    from tests.web.test_event_pages import build_maduro_scenario
 
     return build_maduro_scenario()
 

@@ -1,6 +1,6 @@
 """Every feed of the shared robustness corpora, served over HTTP and ingested.
 
-/work/shared/corpus holds feedparser's own test feeds (well-formed,
+settings.FEED_CORPUS_DIR (tests/corpus.py) holds feedparser's own test feeds (well-formed,
 ill-formed, encodings, entities, sanitiser cases) and Miniflux's (real
 Windows-1251 and KOI8-R feeds, charset/prolog mismatches, large feeds). A
 robust ingester stores what each contains, or records a readable error, and
@@ -9,20 +9,19 @@ HTTP response headers, and are served with them.
 """
 
 import re
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from statements.ingest.pipeline import poll_source
 from statements.models import FetchAttempt, Source, Statement
+from tests.corpus import CORPUS, require_corpus
 from tests.feedserver import FeedServer
 
-CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
 NOT_FEEDS = {"README.md", "SOURCE.txt"}
 FILES = sorted(
     path.relative_to(CORPUS).as_posix()
-    for path in CORPUS.rglob("*")
+    for path in CORPUS.rglob("*")  # nothing when the corpus is absent: see the test below
     if path.is_file() and path.name not in NOT_FEEDS and not path.name.startswith("LICENSE")
 )
 HEADER_LINE = re.compile(rb"^Header:\s*([A-Za-z0-9-]+):[ \t]*(.*?)\s*$", re.MULTILINE)
@@ -35,7 +34,8 @@ UNSAFE = re.compile(
 
 
 def test_the_corpus_is_there():
-    # A missing checkout must fail loudly, not pass an empty parametrisation.
+    # A missing corpus must not pass as an empty parametrisation: in CI it fails.
+    require_corpus()
     assert len(FILES) > 2000, f"expected the shared corpus at {CORPUS.resolve()}"
 
 

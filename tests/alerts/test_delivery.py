@@ -219,7 +219,7 @@ def test_a_failed_email_is_tried_again_later_and_sent_once(world, settings):
     subscribe(user(), Kind.ACTOR_SPEAKS, actor=world["mfa"])
     speak(world["mfa"], T0, "Something")
     now = T0 + timedelta(hours=1)
-    settings.EMAIL_BACKEND = "tests.test_alerts.FailingBackend"
+    settings.EMAIL_BACKEND = "tests.alerts.test_delivery.FailingBackend"
     assert deliver_alerts(now=now) == 1
     alert = Alert.objects.get()
     assert alert.emailed_at is None and alert.attempted_at == now

@@ -9,7 +9,7 @@ from actors.models import Actor, ActorGroup, Alias
 from statements.models import Tag
 from tests import factories as f
 from tests.factories import utc
-from tests.test_views_events import build_maduro_scenario
+from tests.web.test_event_pages import build_maduro_scenario
 
 pytestmark = pytest.mark.django_db
 

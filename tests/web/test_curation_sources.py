@@ -17,7 +17,7 @@ from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
-FEEDS = Path(__file__).parent / "feeds"
+FEEDS = Path(__file__).parent.parent / "feeds"
 
 
 @pytest.fixture

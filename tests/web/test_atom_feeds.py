@@ -11,7 +11,7 @@ from django.utils import timezone
 from statements.alerts.delivery import feed_token
 from statements.models import Alert, SilenceReview, Subscription
 from tests import factories as f
-from tests.test_views_events import T0, build_maduro_scenario
+from tests.web.test_event_pages import T0, build_maduro_scenario
 
 pytestmark = pytest.mark.django_db
 
@@ -99,8 +99,9 @@ def test_a_users_alert_feed_opens_with_its_token_and_no_login(client, maduro):
 
 
 def test_the_alert_feed_opens_even_when_reading_needs_a_login(client, maduro, settings):
-    if "statements.web.access.ReadingAccessMiddleware" not in settings.MIDDLEWARE:
-        settings.MIDDLEWARE = [*settings.MIDDLEWARE, "statements.web.access.ReadingAccessMiddleware"]
+    reading = "statements.web.access.ReadingAccessMiddleware"
+    if reading not in settings.MIDDLEWARE:
+        settings.MIDDLEWARE = [*settings.MIDDLEWARE, reading]
     settings.PUBLIC_READING = False
     user = get_user_model().objects.create_user("reader", "reader@example.org", "x")
     assert client.get(f"/alerts/{feed_token(user)}/feed.atom").status_code == 200

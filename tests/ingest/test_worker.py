@@ -25,7 +25,7 @@ from statements import tasks
 from statements.models import FetchAttempt, Source, Statement
 from tests.feedserver import wait_for
 
-FEEDS = Path(__file__).parent / "feeds"
+FEEDS = Path(__file__).parent.parent / "feeds"
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 

@@ -11,8 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from actors.models import Actor, Alias
 from statements.ingest.pipeline import backoff_after, poll_source
 from statements.models import CoverageInterval, Event, EventLink, FetchAttempt, Source, Statement
+from tests.corpus import CORPUS, require_corpus
 
-FEEDS = Path(__file__).parent / "feeds"
+FEEDS = Path(__file__).parent.parent / "feeds"
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 Outcome = FetchAttempt.Outcome
@@ -193,7 +194,8 @@ def test_a_windows_1251_feed_is_read_by_the_charset_of_its_content_type(feed_ser
 
 
 def test_the_real_windows_1251_feed_from_the_corpus(feed_server, db):
-    corpus = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "miniflux"
+    require_corpus()
+    corpus = CORPUS / "miniflux"
     body = (corpus / "internal/reader/parser/testdata/encoding_WINDOWS-1251.xml").read_bytes()
     url = feed_server.serve("/ibash", body, content_type="text/xml; charset=windows-1251")
     source = make_source(url)
@@ -613,7 +615,8 @@ def test_two_workers_polling_one_source_at_once_store_each_entry_once(feed_serve
 
 
 def test_storing_costs_the_same_queries_for_3_entries_or_50(feed_server, db):
-    corpus = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "miniflux"
+    require_corpus()
+    corpus = CORPUS / "miniflux"
     big = (corpus / "internal/reader/parser/testdata/encoding_WINDOWS-1251.xml").read_bytes()
     small_source = make_source(feed_server.serve("/small", FEEDS / "rss20.xml"))
     big_source = make_source(feed_server.serve("/big", big, content_type="text/xml"))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.test_permissions import user_in
+from tests.web.test_permissions import user_in
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from actors.models import Actor
 from statements.models import FetchAttempt, Source, Statement
 
-FEEDS = Path(__file__).parent / "feeds"
+FEEDS = Path(__file__).parent.parent / "feeds"
 URL = "https://feeds.example.org/a.xml"
 
 

@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 
+from statements.ingest import coverage
 from statements.models import FetchAttempt
-from statements.responses import coverage
-from statements.responses.coverage import Span
+from statements.responses.coverage import Span, covers, gaps
 from tests import factories as f
 from tests.factories import utc
 
@@ -85,7 +85,7 @@ def test_covers_and_gaps_over_a_window():
         Span(T - timedelta(days=1), T + timedelta(hours=10)),
         Span(T + timedelta(hours=20), T + timedelta(days=4)),
     ]
-    assert coverage.covers(whole, *window)
-    assert not coverage.covers(holed, *window)
-    assert coverage.gaps(holed, *window) == [Span(T + timedelta(hours=10), T + timedelta(hours=20))]
-    assert coverage.covers(holed + [Span(T + timedelta(hours=9), T + timedelta(hours=21))], *window)
+    assert covers(whole, *window)
+    assert not covers(holed, *window)
+    assert gaps(holed, *window) == [Span(T + timedelta(hours=10), T + timedelta(hours=20))]
+    assert covers(holed + [Span(T + timedelta(hours=9), T + timedelta(hours=21))], *window)

@@ -12,14 +12,14 @@ import pytest
 
 from statements.models import EventLink, Flag
 from tests.browser import DESKTOP, PHONE
-from tests.test_permissions import PASSWORD, user_in
+from tests.web.test_permissions import PASSWORD, user_in
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def maduro(transactional_db):
-    from tests.test_views_events import build_maduro_scenario
+    from tests.web.test_event_pages import build_maduro_scenario
 
     return build_maduro_scenario()
 

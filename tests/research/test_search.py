@@ -44,7 +44,7 @@ def found(client, **params) -> list[int]:
 
 
 def text_of(response) -> str:
-    from tests.test_views_events import text_of as _text_of
+    from tests.web.test_event_pages import text_of as _text_of
 
     return _text_of(response.content.decode())
 
