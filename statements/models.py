@@ -114,9 +114,22 @@ class CoverageInterval(models.Model):
     so a timeline can show the evidence behind "silent" in one query.
     """
 
+    class Origin(models.TextChoices):
+        POLL = "poll", "Polls of the feed"
+        BACKFILL = "backfill", "Archive pages of the feed"
+        ARCHIVE = "archive", "Imported archive file"
+
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="coverage")
     start = models.DateTimeField()
     end = models.DateTimeField()
+    # Polls, a backfill of the feed's archive pages and an imported archive file
+    # vouch by different evidence; each origin's rows merge only among themselves,
+    # and a reader takes their union (statements.responses.coverage).
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.POLL)
+    # The imported file behind an ARCHIVE interval, named in the evidence panel.
+    archive = models.ForeignKey(
+        "ArchiveImport", null=True, blank=True, on_delete=models.CASCADE, related_name="coverage"
+    )
 
     class Meta:
         ordering = ["source", "start"]
@@ -154,6 +167,10 @@ class Statement(models.Model):
     published_at = models.DateTimeField(db_index=True)
     # The entry carried no date: published_at is the time we first saw it.
     published_at_estimated = models.BooleanField(default=False)
+    # The date the feed claimed when it was implausible (long before the source was
+    # added, or after the fetch): kept here as provenance, while published_at holds the
+    # fetch time so the entry sorts sensibly and never stretches coverage.
+    implausible_date = models.DateTimeField(null=True, blank=True)
     fetched_at = models.DateTimeField(default=timezone.now)
     content_hash = models.CharField(max_length=64)
     # The entry as the feed gave it, for provenance.
@@ -168,11 +185,39 @@ class Statement(models.Model):
         related_name="+",
     )
 
+    class ManualReview(models.TextChoices):
+        NOT_MANUAL = "", "From a feed"
+        AWAITING = "awaiting_review", "Added, awaiting review"
+        CONFIRMED = "confirmed", "Confirmed by a second editor"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    # A hand-added statement changes a public status only once a second editor
+    # confirmed it (statements.editorial.manual).
+    manual_review = models.CharField(
+        max_length=20, choices=ManualReview.choices, default="", blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
     # Full-text search (PostgreSQL only): title weighted above body, stemmed with the
     # statement's language. Kept current ON WRITE by a database trigger (migration
     # 0004), so bulk inserts and updates need nothing from Python; null on SQLite,
     # where statements.search falls back to matching stems.
     search_vector = SearchVectorField(null=True, editable=False)
+
+    # After publication (statements.ingest.revisions): the stored text is the first
+    # version seen and stays; later versions are StatementRevision rows.
+    edited_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The feed stopped listing the entry while older neighbours were still listed.
+    unlisted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Its own address answered 404/410 or redirected to a listing.
+    removed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    removal_checked_at = models.DateTimeField(null=True, blank=True)
 
     # Editorial changes (re-attribution, manual entries) are kept with who and when;
     # the feed's own text is provenance and is not versioned here.
@@ -191,6 +236,18 @@ class Statement(models.Model):
 
     def get_absolute_url(self):
         return reverse("statement-detail", args=[self.pk])
+
+    @property
+    def awaiting_review(self) -> bool:
+        return self.is_manual and self.manual_review == self.ManualReview.AWAITING
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.is_manual and self.manual_review == self.ManualReview.WITHDRAWN
+
+
+# Hand-added statements that do not count (yet, or any more).
+UNCONFIRMED_MANUAL = (Statement.ManualReview.AWAITING, Statement.ManualReview.WITHDRAWN)
 
 
 class Tag(models.Model):
@@ -269,6 +326,17 @@ class Stance(models.TextChoices):
     NEUTRAL = "neutral", "Neutral"
 
 
+class EventLinkQuerySet(models.QuerySet):
+    def counting(self):
+        """The links that count toward a response status (DESIGN.md): not rejected,
+        and not on a hand-added statement that no second editor has confirmed.
+        The same rule as EventLink.counts_toward_status, for in-memory rows."""
+        return self.exclude(status=EventLink.Status.REJECTED).exclude(
+            statement__is_manual=True,
+            statement__manual_review__in=UNCONFIRMED_MANUAL,
+        )
+
+
 class EventLink(models.Model):
     """A statement about an event: suggested by term matching or set by an editor."""
 
@@ -301,6 +369,7 @@ class EventLink(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     history = HistoricalRecords()
+    objects = EventLinkQuerySet.as_manager()
 
     class Meta:
         ordering = ["event", "statement__published_at"]
@@ -318,6 +387,15 @@ class EventLink(models.Model):
     @property
     def is_editor_decision(self) -> bool:
         return self.status != self.Status.SUGGESTED
+
+    @property
+    def counts_toward_status(self) -> bool:
+        """EventLinkQuerySet.counting(), for a link already loaded with its statement."""
+        if self.status == self.Status.REJECTED:
+            return False
+        statement = self.statement
+        return not (statement.is_manual
+                    and statement.manual_review in UNCONFIRMED_MANUAL)
 
 
 class Flag(models.Model):
@@ -406,6 +484,8 @@ class SilenceReview(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    # Why a decided silence came back to the queue (new evidence, or an editor's undo).
+    reopened_reason = models.TextField(blank=True)
 
     history = HistoricalRecords()
 
@@ -507,3 +587,97 @@ class Alert(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class StatementRevision(models.Model):
+    """A later version of a statement, as its feed served it again with other content."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="revisions")
+    seen_at = models.DateTimeField()
+    title = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    body_text = models.TextField(blank=True)
+    content_hash = models.CharField(max_length=64)
+    raw = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["statement", "seen_at", "id"]
+        constraints = [
+            # A version seen again (A → B → A → B) is one row: its first sighting.
+            models.UniqueConstraint(
+                fields=["statement", "content_hash"], name="statement_revision_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.statement} (version of {self.seen_at:%Y-%m-%d %H:%M})"
+
+
+class BackfillCheckpoint(models.Model):
+    """Where a backfill of a source's archive pages stands: resumable after a kill."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Finished"
+        STOPPED = "stopped", "Stopped at a limit"
+        FAILED = "failed", "Failed"
+
+    source = models.OneToOneField(Source, on_delete=models.CASCADE, related_name="backfill")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    # How the feed pages: "rfc5005" (next / prev-archive links) or "param:<name>".
+    mode = models.CharField(max_length=40, blank=True)
+    next_url = models.URLField(max_length=2000, blank=True)
+    page_number = models.PositiveIntegerField(default=1)
+    pages_done = models.PositiveIntegerField(default=0)
+    pages_total = models.PositiveIntegerField(null=True, blank=True)
+    entries_seen = models.PositiveIntegerField(default=0)
+    entries_new = models.PositiveIntegerField(default=0)
+    pages_missing = models.PositiveIntegerField(default=0)
+    # The oldest entry date reached so far (the progress a reader cares about).
+    reached_at = models.DateTimeField(null=True, blank=True)
+    # The oldest entry of the last page stored, while pages have been contiguous:
+    # the next page's coverage joins up to it. Null after a missing page.
+    chain_oldest_at = models.DateTimeField(null=True, blank=True)
+    until = models.DateTimeField(null=True, blank=True)
+    max_pages = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Backfill of {self.source}: {self.get_state_display()}, {self.pages_done} pages"
+
+
+class ArchiveImport(models.Model):
+    """One archive file imported into a source; vouches only for the span it is complete for."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="archive_imports")
+    file_name = models.CharField(max_length=500)
+    mapping = models.JSONField(default=dict, blank=True)
+    # Stated by the admin; both empty means partial: the file vouches for nothing.
+    complete_from = models.DateTimeField(null=True, blank=True)
+    complete_to = models.DateTimeField(null=True, blank=True)
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_new = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(complete_from__isnull=True, complete_to__isnull=True)
+                | models.Q(complete_from__lte=models.F("complete_to")),
+                name="archive_complete_span_ordered",
+            )
+        ]
+
+    def __str__(self):
+        return self.file_name
+
+    @property
+    def is_partial(self) -> bool:
+        return self.complete_from is None
