@@ -134,9 +134,7 @@ def _subject_ids(subscription: Subscription, graph: ActorGraph) -> set[int] | No
     """Whose words count as the subscribed actor's (None: anyone's)."""
     if not subscription.actor_id:
         return None
-    if subscription.actor_id not in graph.by_id:
-        return {subscription.actor_id}
-    return set(graph.speakers_for(subscription.actor_id))
+    return graph.own_speakers(subscription.actor_id)
 
 
 def _about(subscription: Subscription, event: Event, tag_ids: set[int]) -> bool:

@@ -270,9 +270,7 @@ def cell_detail(*, event: Event, actor: Actor, now: datetime) -> CellDetail:
     responses = responses_for_events(events=[event], now=now)[event.pk]
     graph = responses.graph
     responder = next((r for r in responses.responders if r.actor.pk == actor.pk), None)
-    speakers = set(graph.speakers_for(actor.pk)) if actor.pk in graph.by_id else {actor.pk}
-    if actor.kind == Actor.Kind.PERSON:
-        speakers |= set(graph.spokespeople.get(actor.pk, ()))
+    speakers = graph.voices(actor.pk, on=event.occurred_at.date())
     window_end = event.window_ends_at
     statements = []
     for link in responses.links:  # in time order, statements and sources loaded

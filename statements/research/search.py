@@ -495,10 +495,10 @@ def _narrow(statements: QuerySet[Statement], filters: SearchFilters) -> QuerySet
 def _with_members(actor_ids: Iterable[int]) -> set[int]:
     """The actors and everyone under them in the tree (a state's ministries and people)."""
     graph = ActorGraph.load()
-    found = set()
+    found: set[int] = set()
     for actor_id in actor_ids:
         if actor_id in graph.by_id:
-            found |= {actor_id, *graph.descendants(actor_id)}
+            found |= graph.own_speakers(actor_id)
     return found
 
 

@@ -248,7 +248,7 @@ def _responders(*, event, now, expected_ids, links, graph, sources, spans_by_sou
     for actor_id in actor_ids:
         if actor_id not in graph.by_id:
             continue
-        speakers = graph.speakers_for(actor_id)
+        speakers = graph.own_speakers(actor_id)
         responder = Responder(
             actor=graph.by_id[actor_id],
             expected=actor_id in expected_ids,
@@ -259,7 +259,8 @@ def _responders(*, event, now, expected_ids, links, graph, sources, spans_by_sou
         proxy = None
         if graph.by_id[actor_id].kind == Actor.Kind.PERSON:
             proxy = _earliest(
-                in_window_by_speaker.get(s) for s in graph.spokespeople.get(actor_id, ())
+                in_window_by_speaker.get(s)
+                for s in graph.spokespeople_of(actor_id, on=t0.date())
             )
         late = _earliest(late_by_speaker.get(s) for s in speakers)
         if own:
@@ -302,7 +303,7 @@ def _earliest(links: Iterable[EventLink | None]) -> EventLink | None:
 
 def _evidence(actor_id, start, end, graph, sources, spans_by_source) -> list[SourceEvidence]:
     """Sources that can speak for the actor: its own, its members', its ancestors'."""
-    related = {actor_id, *graph.descendants(actor_id), *graph.ancestors(actor_id)}
+    related = graph.source_owners(actor_id)
     evidence = []
     for source in sources:
         if source.actor_id not in related:
@@ -343,7 +344,7 @@ def _ladders(event, responders, links, graph) -> list[Ladder]:
             member = graph.by_id[member_id]
             if graph.is_leader(member_id):
                 role = "leader"
-            elif graph.speaks_for.get(member_id):
+            elif graph.is_spokesperson(member_id, on=t0.date()):
                 role = "spokesperson"
             elif member.kind != Actor.Kind.PERSON:
                 role = "institution"

@@ -38,7 +38,6 @@ from statements.responses.statuses import (
     STATUS_LABELS,
     STATUSES,
     VIA_PROXY,
-    ActorGraph,
     EventResponses,
     Ladder,
     Responder,
@@ -489,7 +488,7 @@ def event_timeline(*, event: Event, now: datetime,
         members = set(filters.group.members.values_list("pk", flat=True))
         responders = [r for r in responders if r.actor.pk in members]
         allowed_speakers = set().union(
-            *(_row_speakers(graph, m) for m in members if m in graph.by_id))
+            *(graph.voices(m, on=event.occurred_at.date()) for m in members if m in graph.by_id))
     else:
         allowed_speakers = None
 
@@ -538,14 +537,6 @@ def _phase(published_at, t0, window_end) -> str:
     if published_at < t0:
         return "before"
     return "window" if published_at <= window_end else "late"
-
-
-def _row_speakers(graph: ActorGraph, actor_id: int) -> set[int]:
-    """Whose statements are drawn on an actor's row: its own, its members', its spokespeople's."""
-    speakers = set(graph.speakers_for(actor_id))
-    if graph.by_id[actor_id].kind == Actor.Kind.PERSON:
-        speakers |= set(graph.spokespeople.get(actor_id, ()))
-    return speakers
 
 
 def _evidence_line(evidence, start, end) -> EvidenceLine:
@@ -766,7 +757,8 @@ def _swimlane(event, now, rows, entries, axis_links, graph) -> Swimlane:
         top = TOP_PAD + i * ROW_HEIGHT
         mid = top + ROW_HEIGHT / 2
         row_entries = sorted(
-            (e for s in _row_speakers(graph, row.actor.pk) for e in entries_by_speaker.get(s, ())),
+            (e for s in graph.voices(row.actor.pk, on=event.occurred_at.date())
+             for e in entries_by_speaker.get(s, ())),
             key=lambda e: (e.offset_hours, e.statement.pk),
         )
         marks, last_x, cluster = [], None, 0

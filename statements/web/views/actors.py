@@ -53,9 +53,7 @@ def actor_detail(request, slug):
     # The feeds that can speak for it — its own, its members', the bodies' it belongs
     # to: the same sources whose coverage backs each "silent" (statements.responses).
     graph = ActorGraph.load()
-    related = {actor.pk}
-    if actor.pk in graph.by_id:
-        related |= {*graph.descendants(actor.pk), *graph.ancestors(actor.pk)}
+    related = graph.source_owners(actor.pk)
     sources = source_health(now=now, sources=Source.objects.filter(actor_id__in=related))
     statements = (Statement.objects.filter(actor=actor).select_related("source")
                   .defer("raw", "body_html", "search_vector"))
