@@ -1,45 +1,46 @@
-"""Language-aware tokenising and term matching: the one place for it.
+"""Language-aware tokenising and term matching: the one normaliser of the project.
 
-Attribution (actor aliases), event matching (event terms) and the stance
-lexicon all ask the same question — "which of these many phrases occur in this
-text, whatever their inflection?" — and all answer it here.
+Attribution (actor aliases and office words), event terms, the stance
+lexicon, highlighting and the search index all ask the same question — "do
+these two words mean the same word, whatever their inflection?" — and all
+answer it here, through the *keys* of a word: two words match when they share
+a key.
 
 Normalisation of a word, in order:
 
-1. Lowercase; Russian "ё" becomes "е" (the two are used interchangeably).
-   Latin words also lose their diacritics ("Nicolás" → "nicolas"); Cyrillic
-   words keep them, since "й" is a letter of its own, not "и" with a breve.
+1. Lowercase; "ё" becomes "е". Latin words also lose their diacritics
+   ("Nicolás" → "nicolas"); Cyrillic words keep them ("й" is a letter).
 2. Words are runs of letters and digits; everything else separates them, so
    "М.В.Захаровой" gives м, в, захаровой. Apostrophes are read the English way:
    "Lavrov's" is the word lavrov marked possessive, "don't"/"can't" is the word
-   "not", "we'll" is "we"; any other apostrophe separates ("O'Brien").
-3. Each word is stemmed with Snowball: the Russian stemmer when it contains a
-   Cyrillic letter, the English one when it contains a Latin letter, none
-   otherwise (numbers).
-4. Russian surnames in -ов/-ев: Snowball reads the nominative "Лавров" as a
-   genitive plural and strips it to "лавр", while "Лаврова", "Лавровым",
-   "Захаровой" keep "лавров"/"захаров". So a Russian stem still ending in
-   -ов/-ев loses it too, when a vowel stays before it (as Snowball's own rule
-   requires), and every form meets at "лавр", "захар", "песк", "медвед".
-   Surnames in -ин ("Путин", "Путина", "Путиным") already meet at "путин".
-   The price is rare conflations of unrelated words ("готов"/"гот"), harmless
-   for matching names and event terms.
-5. English demonyms: a capitalised Latin word ending in -an, -ian or -i
-   ("Venezuelan", "Iranian", "Israeli", plural "Venezuelans" too) also matches
-   as its country ("Venezuela", "Iran", "Israel"): events are about places, and
-   "the Venezuelan president" is about Venezuela. It is one-way: the term
-   "Venezuelan" does not match the text "Venezuela". Russian adjectives
-   ("венесуэльский") are not guessed; write a prefix term instead.
+   "not", "we'll" is "we"; any other apostrophe separates ("O'Brien"). A run of
+   Chinese characters is cut into words by jieba.
+3. The keys of a word depend on its script and the text's language:
+   - Cyrillic: every plausible lemma from pymorphy3's Russian dictionary, so a
+     form that is ambiguous keeps all its readings («Песков» is a surname and a
+     form of «песок»). A capitalised word that has a proper-name reading keeps
+     only those (surname, place, organisation, abbreviation first, then first
+     names): «Лавров» is the surname, not the plural of «Лавр». A word the
+     dictionary does not know (a transliterated name) is read by pymorphy3's
+     predictor, plus its Snowball stem, plus — when capitalised — the base of
+     a Russian surname paradigm (-ов/-ев/-ин/-ский …), so «Рябкову», «Рябкова»
+     and «Рябков» meet.
+   - Latin: the Snowball stem for the text's language where Snowball has one
+     (French is stemmed as French), the English stem otherwise — and the
+     English stem as a second key, so an English term still meets a French or
+     Spanish text. English demonyms ("Venezuelan", "Iranian", "Israeli")
+     capitalised also match as their country; one-way.
+   - Arabic: Snowball's Arabic stemmer. Chinese: the word itself.
+   - Digits and anything else: the word itself.
 
-Terms are phrases of one or more words, normalised the same way and matched
-as consecutive words. A word written with a trailing "*", "…" or "..."
-("Венесуэл…", "Iran*") is a prefix: it matches any word whose lowercased form
-starts with it (at least three letters), so it also catches adjectives and
-compounds the stemmer keeps apart.
+Terms are phrases of one or more words, normalised the same way (in the
+language they are written in) and matched as consecutive words. A word written
+with a trailing "*", "…" or "..." is a prefix: it matches any word whose
+normalised form starts with it (at least three letters).
 
 `TermIndex` holds the terms of many keys (actors, events, lexicon entries) in
-a trie over stems and scans a text once for all of them: the work per word is
-a few dictionary look-ups, whatever the number of keys.
+a trie and scans a text once for all of them. `tokenize` is cached per word,
+and a text tokenised once can be scanned by every index (`Tokens`).
 """
 
 from __future__ import annotations
@@ -62,73 +63,185 @@ _WORD = re.compile(r"[^\W_]+(?:['’ʼ][^\W_]+)*")
 _APOSTROPHES = re.compile(r"['’ʼ]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[a-z]")
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # English clitics that carry nothing for matching: "we'll", "they're", "I'm".
 _DROPPED_CLITICS = frozenset({"ll", "re", "ve", "d", "m"})
 _PREFIX_MARKERS = ("...", "…", "*")
 MIN_PREFIX_LETTERS = 3
-_RUSSIAN_VOWELS = frozenset("аеиоуыэюя")
+
+# ISO 639-1 → Snowball's name, for the Latin-script languages it covers.
+_SNOWBALL_LATIN = {
+    "en": "english", "fr": "french", "es": "spanish", "de": "german", "it": "italian",
+    "pt": "portuguese", "nl": "dutch", "sv": "swedish", "no": "norwegian", "nb": "norwegian",
+    "da": "danish", "fi": "finnish", "hu": "hungarian", "ro": "romanian", "tr": "turkish",
+    "ca": "catalan", "eu": "basque", "et": "estonian", "lt": "lithuanian", "id": "indonesian",
+    "ga": "irish", "cs": "czech", "pl": "polish",
+}  # fmt: skip
+# The languages a statement may be detected as (py3langid over these only).
+DETECTABLE = ("en", "ru", "fr", "es", "ar", "zh", "de", "it", "pt", "uk", "tr", "pl", "fa")
+
+# pymorphy3 grammemes of proper names, strongest first: a capitalised word
+# with such a reading keeps only the readings of the first group it has.
+_PROPER_GROUPS = (frozenset({"Surn", "Geox", "Orgn", "Abbr", "Trad"}), frozenset({"Name", "Patr"}))
+# Russian surname paradigms: ending → the base the nominative has.
+_SURNAME_ENDINGS = (
+    ("ского", "ский"), ("скому", "ский"), ("ским", "ский"), ("ском", "ский"),
+    ("ская", "ский"), ("ской", "ский"), ("скую", "ский"),
+    ("ова", "ов"), ("ову", "ов"), ("овым", "ов"), ("ове", "ов"), ("овой", "ов"),
+    ("ева", "ев"), ("еву", "ев"), ("евым", "ев"), ("еве", "ев"), ("евой", "ев"),
+    ("ина", "ин"), ("ину", "ин"), ("иным", "ин"), ("ине", "ин"), ("иной", "ин"),
+)  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
 class Token:
-    """One word of a text: what it matches as, and where it came from."""
+    """One word of a text: the keys it matches as, and where it came from.
 
-    stem: str
-    # The word as written, and its span in the text (text[start:end] == surface).
-    surface: str
-    start: int
-    end: int
-    # Lowercased, "ё"→"е", Latin diacritics removed: what prefix terms compare against.
-    norm: str
-    # Other stems the word also matches as (the country of an English demonym).
-    alternates: tuple[str, ...] = ()
-    # Written "X's": attribution reads it as "X's statement".
-    possessive: bool = False
+    A plain __slots__ class: texts have thousands of words and this is built
+    once per word.
+    """
+
+    __slots__ = ("keys", "surface", "start", "end", "norm", "possessive")
+
+    def __init__(
+        self,
+        keys: tuple[str, ...],
+        surface: str,
+        start: int,
+        end: int,
+        norm: str,
+        possessive: bool = False,
+    ) -> None:
+        self.keys = keys
+        # The word as written, and its span in the text (text[start:end] == surface).
+        self.surface = surface
+        self.start = start
+        self.end = end
+        # Lowercased, "ё"→"е", Latin diacritics removed: what prefix terms compare against.
+        self.norm = norm
+        # Written "X's": attribution reads it as "X's statement".
+        self.possessive = possessive
+
+    @property
+    def stem(self) -> str:
+        """The first key: what a word is shown as in tests and logs."""
+        return self.keys[0]
 
     @property
     def stems(self) -> tuple[str, ...]:
-        return (self.stem, *self.alternates)
+        return self.keys
+
+    def __repr__(self) -> str:
+        return f"Token({self.surface!r}, keys={self.keys!r})"
 
 
 # --- Words -------------------------------------------------------------------
 
 # Snowball stemmers keep state while stemming a word, so each thread has its own.
-_stemmers = threading.local()
+_local = threading.local()
 
 
 def _stemmer(language: str) -> BaseStemmer:
-    stemmer = getattr(_stemmers, language, None)
+    stemmer = getattr(_local, language, None)
     if stemmer is None:
         stemmer = snowballstemmer.stemmer(language)
-        setattr(_stemmers, language, stemmer)
+        setattr(_local, language, stemmer)
     return stemmer
+
+
+_morph_lock = threading.Lock()
+_morph = None
+
+
+def _morphology():
+    """pymorphy3's Russian analyser, loaded once (its dictionaries ship in the package)."""
+    global _morph
+    if _morph is None:
+        with _morph_lock:
+            if _morph is None:
+                import pymorphy3  # noqa: PLC0415 - 40 ms and 15 MB, only once Cyrillic appears
+
+                _morph = pymorphy3.MorphAnalyzer(lang="ru")
+    return _morph
+
+
+def language_of(code: str | None) -> str:
+    """The primary subtag of a BCP 47 tag, lowercased: "en-GB" → "en"; "" when unknown."""
+    return (code or "").strip().lower().replace("_", "-").split("-")[0]
 
 
 def normalise(word: str) -> str:
     """Lowercase, "ё"→"е", and Latin diacritics removed (see the module docstring)."""
     lowered = word.lower().replace("ё", "е")
-    if _CYRILLIC.search(lowered):
+    if _CYRILLIC.search(lowered) or lowered.isascii():
         return lowered
     decomposed = unicodedata.normalize("NFKD", lowered)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-@lru_cache(maxsize=200_000)
-def stem(norm: str) -> str:
-    """The stem of one normalised word (see `normalise`)."""
+@lru_cache(maxsize=300_000)
+def _russian_keys(norm: str, capitalised: bool) -> tuple[str, ...]:
+    parses = _morphology().parse(norm)
+    known = [p for p in parses if p.is_known]
+    chosen = known or parses
+    if capitalised:
+        for group in _PROPER_GROUPS:
+            proper = [p for p in chosen if group & p.tag.grammemes]
+            if proper:
+                chosen = proper
+                break
+    keys = dict.fromkeys(p.normal_form.replace("ё", "е") for p in chosen)
+    if not known:
+        # Out of the dictionary: the predictor's guesses may miss the word's
+        # other forms, so the Snowball stem and a surname's base join them.
+        keys[_stemmer("russian").stemWord(norm)] = None
+    if capitalised and (not known or chosen is known):
+        # A capitalised word with no proper-name reading may be a surname the
+        # dictionary lacks («Рябков» reads as «рябок»): its paradigm's base joins.
+        for ending, base in _SURNAME_ENDINGS:
+            if norm.endswith(ending) and len(norm) > len(ending) + 2:
+                keys[norm[: -len(ending)] + base] = None
+                break
+        else:
+            if norm.endswith(("ов", "ев", "ин", "ский")) and len(norm) > 4:
+                keys[norm] = None
+    return tuple(keys)
+
+
+@lru_cache(maxsize=300_000)
+def _latin_keys(norm: str, language: str, capitalised: bool) -> tuple[str, ...]:
+    own = _stemmer(_SNOWBALL_LATIN.get(language, "english")).stemWord(norm)
+    keys = dict.fromkeys([own])
+    if language not in ("en", ""):
+        keys[_stemmer("english").stemWord(norm)] = None
+    if capitalised:
+        keys.update(dict.fromkeys(_demonym_bases(norm)))
+    return tuple(keys)
+
+
+@lru_cache(maxsize=100_000)
+def _arabic_keys(norm: str) -> tuple[str, ...]:
+    return (_stemmer("arabic").stemWord(norm),)
+
+
+def word_keys(norm: str, *, language: str = "", capitalised: bool = False) -> tuple[str, ...]:
+    """The keys of one normalised word (see the module docstring)."""
     if _CYRILLIC.search(norm):
-        stemmed = _stemmer("russian").stemWord(norm)
-        if stemmed.endswith(("ов", "ев")) and _RUSSIAN_VOWELS.intersection(stemmed[:-2]):
-            stemmed = stemmed[:-2]
-        return stemmed
+        return _russian_keys(norm, capitalised)
     if _LATIN.search(norm):
-        return _stemmer("english").stemWord(norm)
-    return norm
+        return _latin_keys(norm, language, capitalised)
+    if _ARABIC.search(norm):
+        return _arabic_keys(norm)
+    return (norm,)
 
 
-@lru_cache(maxsize=50_000)
+def stem(norm: str) -> str:
+    """The first key of one normalised word."""
+    return word_keys(norm)[0]
+
+
 def _demonym_bases(norm: str) -> tuple[str, ...]:
-    """Stems of the countries an English demonym may name: venezuelan → venezuela."""
+    """English stems of the countries an English demonym may name: venezuelan → venezuela."""
     word = norm[:-1] if norm.endswith(("ans", "is")) else norm
     if word.endswith("ian"):
         bases = (word[:-1], word[:-3])  # syrian → syria, iranian → iran
@@ -138,28 +251,35 @@ def _demonym_bases(norm: str) -> tuple[str, ...]:
         bases = (word[:-1],)  # israeli → israel, iraqi → iraq
     else:
         return ()
-    own = stem(norm)
-    return tuple(dict.fromkeys(s for base in bases if len(base) >= 4 and (s := stem(base)) != own))
-
-
-def _make_token(text: str, start: int, end: int, *, possessive: bool = False) -> Token:
-    surface = text[start:end]
-    norm = normalise(surface)
-    alternates: tuple[str, ...] = ()
-    if surface[:1].isupper() and _LATIN.search(norm):
-        alternates = _demonym_bases(norm)
-    return Token(
-        stem=stem(norm),
-        surface=surface,
-        start=start,
-        end=end,
-        norm=norm,
-        alternates=alternates,
-        possessive=possessive,
+    english = _stemmer("english")
+    own = english.stemWord(norm)
+    return tuple(
+        dict.fromkeys(
+            s for base in bases if len(base) >= 4 and (s := english.stemWord(base)) != own
+        )
     )
 
 
-def _split_apostrophes(text: str, match: re.Match[str]) -> Iterator[Token]:
+def _make_token(
+    text: str, start: int, end: int, language: str, *, possessive: bool = False
+) -> Token:
+    surface = text[start:end]
+    norm = normalise(surface)
+    keys = word_keys(norm, language=language, capitalised=surface[:1].isupper())
+    if _DEMONYMS_OFF.flag and len(keys) > 1 and _LATIN.search(norm):
+        # A term's own word: "Venezuelan" as a term does not match "Venezuela".
+        keys = word_keys(norm, language=language)
+    return Token(keys, surface, start, end, norm, possessive)
+
+
+class _Flag(threading.local):
+    flag = False
+
+
+_DEMONYMS_OFF = _Flag()
+
+
+def _split_apostrophes(text: str, match: re.Match[str], language: str) -> Iterator[Token]:
     word_start = match.start()
     parts: list[tuple[int, int]] = []
     position = word_start
@@ -170,31 +290,92 @@ def _split_apostrophes(text: str, match: re.Match[str]) -> Iterator[Token]:
     last = text[last_start:last_end].lower()
     if last == "t" and len(head) == 1 and text[head[0][0] : head[0][1]].lower().endswith("n"):
         # don't, can't, won't, isn't: the word that matters is the negation.
-        yield Token(
-            stem="not", surface=match.group(), start=word_start, end=match.end(), norm="not"
-        )
+        yield Token(("not",), match.group(), word_start, match.end(), "not")
         return
     if len(head) == 1 and last in ("s", *_DROPPED_CLITICS):
-        yield _make_token(text, head[0][0], head[0][1], possessive=last == "s")
+        yield _make_token(text, head[0][0], head[0][1], language, possessive=last == "s")
         return
     for start, end in parts:
-        yield _make_token(text, start, end)
+        yield _make_token(text, start, end, language)
 
 
-def tokenize(text: str) -> list[Token]:
-    """Split `text` into normalised, stemmed words (see the module docstring)."""
+def _han_words(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    import jieba  # noqa: PLC0415 - its dictionary loads in about a second: only for Chinese
+
+    position = start
+    for word in jieba.cut(text[start:end], HMM=False):
+        yield position, position + len(word)
+        position += len(word)
+
+
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def tokenize(text: str, language: str | None = "") -> list[Token]:
+    """Split `text` into normalised words with their keys (see the module docstring).
+
+    `language` is the text's language tag ("fr", "ru-RU"); it chooses the
+    stemmer for Latin words. Cyrillic, Arabic and Chinese are read by script.
+    """
+    language = language_of(language)
     tokens: list[Token] = []
     for match in _WORD.finditer(text):
-        if _APOSTROPHES.search(match.group()):
-            tokens.extend(_split_apostrophes(text, match))
+        word = match.group()
+        if _HAN.search(word):
+            tokens.extend(_han_tokens(text, match.start(), match.end(), language))
+        elif "'" in word or "’" in word or "ʼ" in word:
+            tokens.extend(_split_apostrophes(text, match, language))
         else:
-            tokens.append(_make_token(text, match.start(), match.end()))
+            tokens.append(_make_token(text, match.start(), match.end(), language))
     return tokens
 
 
-def stems_of(words: Iterable[str]) -> frozenset[str]:
-    """The stems of some words, for cue lists written as plain words."""
-    return frozenset(token.stem for word in words for token in tokenize(word))
+def _han_tokens(text: str, start: int, end: int, language: str) -> Iterator[Token]:
+    """A run mixing Chinese characters with other letters ("G20峰会"): each part by its script."""
+    position = start
+    for run in _HAN_RUN.finditer(text, start, end):
+        if run.start() > position:
+            yield _make_token(text, position, run.start(), language)
+        for word_start, word_end in _han_words(text, run.start(), run.end()):
+            surface = text[word_start:word_end]
+            yield Token((surface,), surface, word_start, word_end, surface)
+        position = run.end()
+    if position < end:
+        yield _make_token(text, position, end, language)
+
+
+def stems_of(words: Iterable[str], language: str = "") -> frozenset[str]:
+    """Every key of some words, for cue lists written as plain words."""
+    return frozenset(key for word in words for token in tokenize(word, language)
+                     for key in token.keys)
+
+
+def detect_language(text: str) -> str:
+    """The language of a text, by py3langid over DETECTABLE; "" for a text too short to tell."""
+    sample = text[:2000]
+    letters = sum(ch.isalpha() for ch in sample)
+    if letters < 12:
+        return ""
+    if _HAN.search(sample) and len(_HAN.findall(sample)) * 3 > letters:
+        return "zh"
+    return _identifier().classify(sample)[0]
+
+
+_identifier_lock = threading.Lock()
+_langid = None
+
+
+def _identifier():
+    global _langid
+    if _langid is None:
+        with _identifier_lock:
+            if _langid is None:
+                from py3langid.langid import MODEL_FILE, LanguageIdentifier  # noqa: PLC0415
+
+                identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
+                identifier.set_languages(list(DETECTABLE))
+                _langid = identifier
+    return _langid
 
 
 # --- Phrases -----------------------------------------------------------------
@@ -202,25 +383,30 @@ def stems_of(words: Iterable[str]) -> frozenset[str]:
 
 @dataclass(frozen=True, slots=True)
 class _Word:
-    """One word of a term: an exact stem, or a prefix of the normalised word."""
+    """One word of a term: exact keys (any of them), or a prefix of the normalised word."""
 
-    text: str
+    keys: tuple[str, ...]
     is_prefix: bool
 
 
-def _parse_term(phrase: str) -> tuple[_Word, ...]:
+def _parse_term(phrase: str, language: str = "") -> tuple[_Word, ...]:
     """The words of a term; a word followed by "*", "…" or "..." is a prefix.
 
     A prefix shorter than MIN_PREFIX_LETTERS would match nearly everything, so
     it counts as an ordinary word.
     """
     words = []
-    for token in tokenize(phrase):
+    _DEMONYMS_OFF.flag = True
+    try:
+        tokens = tokenize(phrase, language)
+    finally:
+        _DEMONYMS_OFF.flag = False
+    for token in tokens:
         marked = phrase.startswith(_PREFIX_MARKERS, token.end)
         if marked and len(token.norm) >= MIN_PREFIX_LETTERS:
-            words.append(_Word(token.norm, is_prefix=True))
+            words.append(_Word((token.norm,), is_prefix=True))
         else:
-            words.append(_Word(token.stem, is_prefix=False))
+            words.append(_Word(token.keys, is_prefix=False))
     return tuple(words)
 
 
@@ -244,9 +430,9 @@ class TermMatch(Generic[K]):
         return self.end_token - self.first_token
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Node(Generic[K]):
-    by_stem: dict[str, _Node[K]] = field(default_factory=dict)
+    by_key: dict[str, _Node[K]] = field(default_factory=dict)
     by_prefix: dict[str, _Node[K]] = field(default_factory=dict)
     # The distinct prefix lengths under by_prefix, so a word is checked with a
     # handful of slices rather than against every prefix.
@@ -255,55 +441,77 @@ class _Node(Generic[K]):
     # normalise alike ("call for", "calls for") are one term of that key.
     ends: dict[K, str] = field(default_factory=dict)
 
-    def child(self, word: _Word) -> _Node[K]:
-        table = self.by_prefix if word.is_prefix else self.by_stem
-        node = table.get(word.text)
+    def child(self, text: str, *, is_prefix: bool) -> _Node[K]:
+        table = self.by_prefix if is_prefix else self.by_key
+        node = table.get(text)
         if node is None:
-            node = table[word.text] = _Node()
-            if word.is_prefix:
-                self.prefix_lengths.add(len(word.text))
+            node = table[text] = _Node()
+            if is_prefix:
+                self.prefix_lengths.add(len(text))
         return node
 
-    def next_nodes(self, token: Token) -> Iterator[_Node[K]]:
-        for token_stem in token.stems:
-            node = self.by_stem.get(token_stem)
-            if node is not None:
-                yield node
+    def next_nodes(self, token: Token) -> list[_Node[K]]:
+        found = []
+        by_key = self.by_key
+        if by_key:
+            for key in token.keys:
+                node = by_key.get(key)
+                if node is not None and node not in found:
+                    found.append(node)
         for length in self.prefix_lengths:
             if len(token.norm) >= length:
                 node = self.by_prefix.get(token.norm[:length])
                 if node is not None:
-                    yield node
+                    found.append(node)
+        return found
 
 
 class TermIndex(Generic[K]):
     """Many keys' phrases, matched against a text in one pass.
+
+    Phrases are (key, [phrase, …]); a phrase may also be given as a
+    (language, phrase) pair, so "chat" in a French list is stemmed as French.
 
     >>> index = TermIndex([("lavrov", ["Лавров", "Sergey Lavrov"]), ("ven", ["Венесуэл…"])])
     >>> index.find("Выступление С.В.Лаврова о Венесуэльском кризисе")
     {'lavrov': ['Лаврова'], 'ven': ['Венесуэльском']}
     """
 
-    def __init__(self, items: Iterable[tuple[K, Iterable[str]]]) -> None:
+    def __init__(self, items: Iterable[tuple[K, Iterable[str | tuple[str, str]]]]) -> None:
         self._root: _Node[K] = _Node()
         self.phrase_count = 0
         for key, phrases in items:
             for phrase in phrases:
-                self.add(key, phrase)
+                if isinstance(phrase, tuple):
+                    self.add(key, phrase[1], language=phrase[0])
+                else:
+                    self.add(key, phrase)
 
-    def add(self, key: K, phrase: str) -> bool:
+    def add(self, key: K, phrase: str, *, language: str = "") -> bool:
         """Index one phrase under `key`; False when it has no words to match.
 
-        A phrase that normalises like one already under `key` adds nothing.
+        A phrase that normalises like one already under `key` adds nothing. A
+        word with several keys (readings) branches the trie: any reading matches.
         """
-        words = _parse_term(phrase)
+        words = _parse_term(phrase, language)
         if not words:
             return False
-        node = self._root
+        added = False
+        nodes = [self._root]
         for word in words:
-            node = node.child(word)
-        if key not in node.ends:
-            node.ends[key] = phrase
+            nodes = list(
+                {
+                    id(child): child
+                    for node in nodes
+                    for text in word.keys
+                    for child in [node.child(text, is_prefix=word.is_prefix)]
+                }.values()
+            )
+        for node in nodes:
+            if key not in node.ends:
+                node.ends[key] = phrase
+                added = True
+        if added:
             self.phrase_count += 1
         return True
 
@@ -317,12 +525,12 @@ class TermIndex(Generic[K]):
         reported (see `longest_first` to keep one per word).
         """
         found: list[TermMatch[K]] = []
-        for first in range(len(tokens)):
-            frontier = [self._root]
-            position = first
-            while frontier and position < len(tokens):
-                frontier = [nxt for node in frontier for nxt in node.next_nodes(tokens[position])]
-                position += 1
+        root = self._root
+        count = len(tokens)
+        for first in range(count):
+            frontier = root.next_nodes(tokens[first])
+            position = first + 1
+            while frontier:
                 for node in frontier:
                     if node.ends:
                         start, end = tokens[first].start, tokens[position - 1].end
@@ -330,16 +538,21 @@ class TermIndex(Generic[K]):
                             TermMatch(key, term, text[start:end], start, end, first, position)
                             for key, term in node.ends.items()
                         )
+                if position >= count:
+                    break
+                token = tokens[position]
+                frontier = [nxt for node in frontier for nxt in node.next_nodes(token)]
+                position += 1
         found.sort(key=lambda m: (m.first_token, -m.length))
         return found
 
-    def matches(self, text: str) -> list[TermMatch[K]]:
-        return self.scan(tokenize(text), text)
+    def matches(self, text: str, language: str = "") -> list[TermMatch[K]]:
+        return self.scan(tokenize(text, language), text)
 
-    def find(self, text: str) -> dict[K, list[str]]:
+    def find(self, text: str, language: str = "") -> dict[K, list[str]]:
         """For each key found in `text`: the surface phrases that matched, in order, once each."""
         found: dict[K, list[str]] = {}
-        for match in self.matches(text):
+        for match in self.matches(text, language):
             surfaces = found.setdefault(match.key, [])
             if match.surface not in surfaces:
                 surfaces.append(match.surface)
@@ -366,3 +579,38 @@ def longest_first(matches: Iterable[TermMatch[K]]) -> list[TermMatch[K]]:
             taken.update(range(*span))
     kept.sort(key=lambda m: m.first_token)
     return kept
+
+
+# --- Search index ------------------------------------------------------------
+
+# A tsvector holds positions up to 16,383; later words share the last one.
+_MAX_POSITION = 16_383
+
+
+def _lexeme(key: str) -> str:
+    return "'" + key.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def search_vector_literal(title: str, body: str, language: str = "") -> str:
+    """A PostgreSQL tsvector literal of the keys of `title` (weight A) and `body` (weight B).
+
+    Every reading of a word is indexed at its position, so a query for any
+    form meets every form (see `search_query_keys`). Built in the same pass as
+    the tokens; PostgreSQL stores it as given (the 'simple' configuration, no
+    re-parsing).
+    """
+    positions: dict[str, list[str]] = {}
+    position = 0
+    for text, weight in ((title, "A"), (body[:200_000], "B")):
+        for token in tokenize(text, language):
+            position = min(position + 1, _MAX_POSITION)
+            for key in token.keys:
+                entries = positions.setdefault(key, [])
+                if len(entries) < 256:  # PostgreSQL keeps at most 256 positions per lexeme
+                    entries.append(f"{position}{weight}")
+    return " ".join(f"{_lexeme(key)}:{','.join(entries)}" for key, entries in positions.items())
+
+
+def search_query_keys(words: str) -> list[tuple[str, ...]]:
+    """The keys of each word of a query: AND over the words, OR over a word's keys."""
+    return [token.keys for token in tokenize(words)]
