@@ -68,7 +68,7 @@ from statements.responses.statuses import (
     ActorGraph,
     responses_for_events,
 )
-from statements.timeline.selector import hours_between, offset_label, utc_label
+from statements.timeline.labels import hours_between, offset_label, utc_label
 
 logger = logging.getLogger(__name__)
 

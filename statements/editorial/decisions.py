@@ -56,6 +56,7 @@ from statements.responses.statuses import NO_COVERAGE, SILENT, responses_for_eve
 from statements.text.highlight import mark_spans
 from statements.text.stance import score
 from statements.text.terms import TermIndex, longest_first
+from statements.timeline.labels import hours_between, offset_label, utc_label
 
 # A window that closed longer ago than this is history, not news: the task
 # does not queue it. The same span as the late-answer tail of an event's
@@ -404,14 +405,12 @@ class LinkItem:
 
     @property
     def offset_hours(self) -> float:
-        delta = self.link.statement.published_at - self.link.event.occurred_at
-        return round(delta.total_seconds() / 3600, 1)
+        return hours_between(self.link.event.occurred_at, self.link.statement.published_at)
 
     @property
     def offset_label(self) -> str:
         """'+5.5 h from T0', '−3.0 h from T0' (a real minus sign)."""
-        hours = self.offset_hours
-        return f"{'+' if hours >= 0 else chr(0x2212)}{abs(hours):.1f} h from T0"
+        return f"{offset_label(self.offset_hours)} from T0"
 
 
 @dataclass
@@ -596,7 +595,7 @@ def _display(record, name: str, labels: dict[str, dict]) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return utc_label(value)
     return str(value)
 
 

@@ -16,17 +16,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from statements.research.csvfiles import CitationWriter, metadata, one_line
+from statements.timeline.labels import iso_utc
 from statements.timeline.selector import Timeline
-
-
-def iso_utc(when: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a 'Z', to the second."""
-    if when is None:
-        return None
-    return when.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def timeline_json(timeline: Timeline) -> dict:
@@ -152,5 +146,3 @@ def _source_name(statement) -> str | None:
     if not statement.source_id:
         return None
     return statement.source.title or statement.source.url
-
-

@@ -25,7 +25,6 @@ from django.db.models import Q
 from actors.models import Actor, ActorGroup
 from statements.models import Event, EventLink, Tag
 from statements.research.csvfiles import CitationWriter, metadata
-from statements.research.search import iso_utc
 from statements.responses.statuses import (
     NO_COVERAGE,
     PENDING,
@@ -38,7 +37,8 @@ from statements.responses.statuses import (
     Responder,
     responses_for_events,
 )
-from statements.timeline.selector import RecordRow, hours_between, offset_label
+from statements.timeline.labels import hours_between, iso_utc, offset_label, short_offset_label
+from statements.timeline.selector import RecordRow
 
 MAX_EVENTS = 40
 ANSWERED = (RESPONDED, VIA_PROXY, RESPONDED_LATE)
@@ -102,13 +102,7 @@ class MatrixCell:
 
     @property
     def latency_short(self) -> str:
-        """'+5.5 h', or '+16 d' where hours stop being readable (the cell is small)."""
-        hours = self.latency_hours
-        if hours is None:
-            return ""
-        if abs(hours) >= 48:
-            return f"{'+' if hours >= 0 else '−'}{abs(hours) / 24:.0f} d"
-        return offset_label(hours)
+        return short_offset_label(self.latency_hours)
 
     @property
     def link(self) -> EventLink | None:

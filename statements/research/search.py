@@ -46,6 +46,7 @@ from statements.models import Event, EventLink, Source, Stance, Statement
 from statements.research.csvfiles import CitationWriter, metadata, one_line
 from statements.text.highlight import mark_spans
 from statements.text.terms import TermIndex, longest_first, tokenize
+from statements.timeline.labels import iso_utc  # noqa: F401  (web/api.py imports it from here)
 
 PAGE_SIZE = 20
 # An export is one file; beyond this many rows it says it was cut (meta / header).
@@ -672,10 +673,6 @@ def _rank(statement: Statement) -> float | None:
     return None if rank is None else round(float(rank), 6)
 
 
-def iso_utc(when: datetime | None) -> str | None:
-    if when is None:
-        return None
-    return when.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 

@@ -20,7 +20,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlencode
 
 from django.db.models import Q
@@ -43,8 +43,14 @@ from statements.responses.statuses import (
     Responder,
     responses_for_events,
 )
+from statements.timeline.labels import (
+    duration_label,
+    hours_between,
+    offset_label,
+    tick_label,
+    utc_label,
+)
 
-MINUS = "\u2212"  # a real minus sign: "−3.0 h" must not read as a hyphen
 
 # "Any status" is the only value that brings rejected links back.
 LINK_STATUS_ANY = "any"
@@ -64,28 +70,6 @@ LATE_TICK_DAYS = (4, 5, 7, 10, 14, 21, 30, 45, 60, 90, 120, 180, 270, 365, 730)
 MARK_RADIUS = {0: 5.0, 1: 6.0, 2: 7.0, 3: 8.5}
 # Vertical offsets for marks that would sit on top of each other.
 STAGGER = (0, -11, 11, -5, 5)
-
-
-# --- formatting ---------------------------------------------------------------
-
-
-def hours_between(start: datetime, end: datetime) -> float:
-    return round((end - start).total_seconds() / 3600, 1)
-
-
-def offset_label(hours: float | None) -> str:
-    """'+5.5 h', '−3.0 h'; days are added once hours stop being readable."""
-    if hours is None:
-        return ""
-    sign = "+" if hours >= 0 else MINUS
-    text = f"{sign}{abs(hours):.1f} h"
-    if abs(hours) >= 48:
-        text += f" ({abs(hours) / 24:.1f} d)"
-    return text
-
-
-def utc_label(when: datetime | None) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if when else ""
 
 
 # --- filters ------------------------------------------------------------------
@@ -602,11 +586,6 @@ def _current_titles(person_ids: list[int]) -> dict[int, str]:
     return titles
 
 
-def duration_label(hours: float | None) -> str:
-    """'5.5 h', '384.0 h (16.0 d)': a latency without its sign."""
-    return offset_label(abs(hours))[1:] if hours is not None else ""
-
-
 def ladder_sentence(ladder: Ladder, rungs: list[RungLine], responses: EventResponses) -> str:
     """'Russia answered in 5.5 h through Russian MFA; Vladimir Putin (President) never did.'
 
@@ -679,15 +658,6 @@ class Axis:
         return self.late_left + min(frac, 1.0) * LATE_WIDTH
 
 
-def _hours_label(hours: float, step: float) -> str:
-    if hours == 0:
-        return "T0"
-    sign = "+" if hours > 0 else MINUS
-    if step >= 48:
-        return f"{sign}{abs(hours) / 24:g} d"
-    return f"{sign}{abs(hours):g} h"
-
-
 def _axis(event: Event, offsets: list[float]) -> tuple[Axis, float]:
     window = float(event.window_hours)
     pad = max(6.0, window * 0.15)
@@ -743,7 +713,7 @@ def _swimlane(event, now, rows, entries, axis_links, graph) -> Swimlane:
     ticks = []
     h = math.ceil(axis.start / step) * step
     while h <= axis.main_end:
-        ticks.append(Tick(x=round(axis.x(h), 1), label=_hours_label(h, step), major=h == 0))
+        ticks.append(Tick(x=round(axis.x(h), 1), label=tick_label(h, step), major=h == 0))
         h += step
     late_ticks = _late_ticks(axis) if axis.late_end else []
 
@@ -812,7 +782,7 @@ def _swimlane(event, now, rows, entries, axis_links, graph) -> Swimlane:
         now_x=now_x,
         rows=swim_rows,
         window_label=f"window: {event.window_hours} h",
-        late_label=f"after {_hours_label(axis.main_end, step)}:",
+        late_label=f"after {tick_label(axis.main_end, step)}:",
     )
 
 
@@ -871,4 +841,3 @@ def statement_links(*, statement: Statement) -> list[StatementLinkLine]:
                                                                 statement.published_at))
         for link in statement.links.all()
     ]
-

@@ -17,7 +17,7 @@ from django.utils.html import escape, format_html, linebreaks
 from actors.models import Actor
 from statements.alerts.delivery import user_for_feed_token
 from statements.models import Alert, Event, EventLink, SilenceReview, Statement
-from statements.timeline.selector import hours_between, offset_label
+from statements.timeline.labels import hours_between, offset_label
 
 FEED_ITEMS = 50
 

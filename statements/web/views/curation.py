@@ -16,7 +16,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from statements.curation import events as event_curation
@@ -27,23 +26,15 @@ from statements.ingest import preview as feed_preview
 from statements.models import Event, Source
 from statements.web.access import permission_required_for
 from statements.web.forms.curation import EventForm, FeedPreviewForm, SourceForm, StagedUploadForm
+from statements.web.htmx import render_page_or_fragment
 
 SOURCE_FORM = "curation/source_form.html"
 EVENT_FORM = "curation/event_form.html"
 OPML_UPLOAD = "opml"
 
 
-def _fragment(request, template_name: str, fragment: str) -> str:
-    if request.htmx and not request.htmx.history_restore_request:
-        return f"{template_name}#{fragment}"
-    return template_name
-
-
 def _render(request, template_name: str, context: dict, *, fragment: str | None = None):
-    response = render(request, _fragment(request, template_name, fragment) if fragment
-                      else template_name, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page_or_fragment(request, template_name, context, fragment=fragment)
 
 
 # --- Feed health -------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import push_url
 
@@ -17,13 +16,7 @@ from actors.models import Actor
 from statements.alerts import delivery as alerts
 from statements.models import Event, Subscription
 from statements.research import matrix, search
-
-
-def _fragment(request, template_name: str, partial: str) -> str:
-    # A history restore after a cache miss needs the whole page, not the fragment.
-    if request.htmx and not request.htmx.history_restore_request:
-        return f"{template_name}#{partial}"
-    return template_name
+from statements.web.htmx import render_page_or_fragment
 
 
 def _bad_request(messages_: list[str], *, as_json: bool) -> HttpResponse:
@@ -58,11 +51,9 @@ def statement_search(request):
         return _export(request, found, export)
 
     page = found.page(form.page_number)
-    template_name = _fragment(request, "research/search.html", "results")
-    response = render(request, template_name, {
+    response = render_page_or_fragment(request, "research/search.html", {
         "form": form, "search": found, "page": page, "filters": filters,
-    })
-    patch_vary_headers(response, ["HX-Request"])
+    }, fragment="results")
     if request.htmx:
         # The address bar gets the canonical query (no empty parameters), so it can be shared.
         query = filters.query_string
@@ -106,10 +97,8 @@ def matrix_page(request):
                                       _stamp()]))
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
-    response = render(request, _fragment(request, "research/matrix.html", "grid"),
-                      {"form": form, "matrix": grid})
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page_or_fragment(request, "research/matrix.html",
+                                   {"form": form, "matrix": grid}, fragment="grid")
 
 
 @require_safe
@@ -117,10 +106,8 @@ def matrix_cell(request, event_slug, actor_slug):
     event = get_object_or_404(Event.objects.published(), slug=event_slug)
     actor = get_object_or_404(Actor, slug=actor_slug)
     detail = matrix.cell_detail(event=event, actor=actor, now=timezone.now())
-    response = render(request, _fragment(request, "research/matrix_cell.html", "cell"),
-                      {"detail": detail})
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page_or_fragment(request, "research/matrix_cell.html",
+                                   {"detail": detail}, fragment="cell")
 
 
 # --- alerts -------------------------------------------------------------------------

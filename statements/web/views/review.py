@@ -13,7 +13,6 @@ from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -33,6 +32,7 @@ from statements.web.forms.review import (
     ThrottledAuthenticationForm,
     UndoForm,
 )
+from statements.web.htmx import render_page_or_fragment, wants_fragment
 
 FRAGMENTS = "review/fragments.html"
 QUEUE = "review/queue.html"
@@ -127,13 +127,9 @@ def queue(request):
         },
         "next": request.get_full_path(),
     }
-    template_name = QUEUE
-    target = request.htmx.target if request.htmx else None
-    if target in QUEUE_SECTIONS and not request.htmx.history_restore_request:
-        template_name += "#" + QUEUE_SECTIONS[target]
-    response = render(request, template_name, context)
-    patch_vary_headers(response, ["HX-Request", "HX-Target"])
-    return response
+    section = QUEUE_SECTIONS.get(request.htmx.target) if request.htmx else None
+    return render_page_or_fragment(request, QUEUE, context, fragment=section,
+                                   vary=("HX-Request", "HX-Target"))
 
 
 def _page_urls(request, page, param: str) -> dict[str, str]:
@@ -359,11 +355,10 @@ def statement_reattribute(request, pk):
             return redirect(statement.get_absolute_url())
     else:
         form = ReattributeForm(initial={"actor": statement.actor.slug if statement.actor else None})
-    template_name = "review/reattribute.html"
-    if request.htmx:
-        template_name += "#reattribute-form"
-    return render(request, template_name, {"statement": statement, "form": form},
-                  status=400 if form.is_bound else 200)
+    return render_page_or_fragment(request, "review/reattribute.html",
+                                   {"statement": statement, "form": form},
+                                   fragment="reattribute-form",
+                                   status=400 if form.is_bound else 200)
 
 
 # --- history ---------------------------------------------------------------------------
@@ -388,7 +383,7 @@ def history(request, kind, pk):
 def _history(request, *, model, kind, pk):
     obj = get_object_or_404(model, pk=pk)
     context = {"object": obj, "kind": kind, "entries": editorial.object_history(obj)}
-    template_name = f"{FRAGMENTS}#history" if request.htmx else "review/history.html"
-    response = render(request, template_name, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    # The history fragment lives in the fragments library, the page in its own template.
+    if wants_fragment(request):
+        return render_page_or_fragment(request, FRAGMENTS, context, fragment="history")
+    return render_page_or_fragment(request, "review/history.html", context, fragment=None)
