@@ -1,17 +1,21 @@
 """Feed health: how each source has been polling, read from the attempt log and the clock.
 
-`source_health` is the selector behind /sources/. Two queries whatever the
-number of sources: the sources with their counts annotated, and the recent
-attempts of all of them at once (a window function numbers each source's
-attempts from the newest, and only the first HISTORY_LENGTH are read).
+`source_health` is the selector behind /sources/. Three queries whatever
+the number of sources: the sources with their counts annotated, their rhythms
+(statements.responses.liveness), and the recent attempts of all of them at
+once (a window function numbers each source's attempts from the newest, and
+only the first HISTORY_LENGTH are read).
 
 A source is flagged, most serious first:
 
 - failing: its latest polls failed (FAILING_AFTER in a row or more), or it
   has failed since its last success;
-- quiet: it polls fine but its newest entry is older than QUIET_AFTER (or it
-  has listed nothing at all for that long): the feed may have moved or died
-  while still answering;
+- quiet: it polls fine but it is not alive by its own rhythm: its newest
+  plausibly dated entry is older than its allowance (3 × its usual gap between
+  entries, within [2, 30] days; 14 days while its rhythm is unknown), or it has
+  listed nothing at all for that long. The rule and the sentence ("feed quiet
+  since 3 Mar 2026; it usually publishes daily") are statements.responses.liveness's,
+  the same that stops a quiet feed from vouching for a silence;
 - paused: an admin turned it off;
 - new: never polled yet.
 """
@@ -26,10 +30,11 @@ from django.db.models.functions import RowNumber
 from django.utils.timesince import timesince, timeuntil
 
 from statements.models import FetchAttempt, Source
+from statements.responses import liveness
 
 HISTORY_LENGTH = 30
 RECENT_ENTRIES = timedelta(days=7)
-QUIET_AFTER = timedelta(days=14)
+QUIET_AFTER = liveness.UNKNOWN_RHYTHM_ALLOWANCE  # while a source's rhythm is unknown
 FAILING_AFTER = 3
 
 # Problems first, in this order, then the sources that are fine.
@@ -89,6 +94,14 @@ class SourceHealth:
     last_entry_at: datetime | None
     now: datetime
     attempts: list[FetchAttempt] = field(default_factory=list)  # newest first
+    rhythm: liveness.Rhythm = field(default_factory=lambda: liveness.rhythm_of([]))
+
+    @property
+    def quiet_reason(self) -> str:
+        """The sentence the evidence panel gives for the same feed."""
+        if self.state != "quiet":
+            return ""
+        return liveness.Quiet(since=self.last_entry_at, rhythm=self.rhythm, dead=[]).reason
 
     @property
     def last_success_text(self) -> str:
@@ -176,7 +189,8 @@ class HealthOverview:
                 if self.count(state)]
 
 
-def source_state(source: Source, *, last_entry_at: datetime | None, now: datetime) -> str:
+def source_state(source: Source, *, last_entry_at: datetime | None, now: datetime,
+                 rhythm: liveness.Rhythm | None = None) -> str:
     if not source.is_active:
         return "paused"
     if source.last_attempt_at is None:
@@ -185,8 +199,8 @@ def source_state(source: Source, *, last_entry_at: datetime | None, now: datetim
         return "failing"
     if source.consecutive_failures:
         return "erratic"
-    newest = last_entry_at or source.created_at
-    if newest < now - QUIET_AFTER:
+    rhythm = rhythm or liveness.rhythm_of([])
+    if liveness.is_quiet(last_entry_at or source.created_at, rhythm, now):
         return "quiet"
     return "ok"
 
@@ -197,9 +211,13 @@ def source_health(*, now: datetime, sources=None) -> HealthOverview:
     queryset = queryset.annotate(
         entries_recent=Count("statements", filter=Q(statements__published_at__gte=now
                                                     - RECENT_ENTRIES)),
-        last_entry_at=Max("statements__published_at"),
+        # Only entries the feed dated believably are signs of life.
+        last_entry_at=Max("statements__published_at",
+                          filter=Q(statements__published_at_estimated=False,
+                                   statements__implausible_date__isnull=True)),
     )
     listed = list(queryset)
+    rhythms = liveness.rhythms([s.pk for s in listed]) if listed else {}
     attempts: dict[int, list[FetchAttempt]] = {source.pk: [] for source in listed}
     if listed:
         recent = (
@@ -217,11 +235,13 @@ def source_health(*, now: datetime, sources=None) -> HealthOverview:
     rows = [
         SourceHealth(
             source=source,
-            state=source_state(source, last_entry_at=source.last_entry_at, now=now),
+            state=source_state(source, last_entry_at=source.last_entry_at, now=now,
+                               rhythm=rhythms[source.pk]),
             entries_recent=source.entries_recent,
             last_entry_at=source.last_entry_at,
             now=now,
             attempts=attempts[source.pk],
+            rhythm=rhythms[source.pk],
         )
         for source in listed
     ]

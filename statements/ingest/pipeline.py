@@ -23,6 +23,7 @@ from statements.ingest.feedparse import FeedParseError, ParsedEntry, ParsedFeed,
 from statements.ingest.fetching import FetchError, FetchResult, fetch_feed
 from statements.ingest.linking import link_statements
 from statements.models import FetchAttempt, Source, Statement
+from statements.responses.liveness import date_is_plausible
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +133,10 @@ def _record_success(
         oldest_entry_at = None
         if parsed is not None:
             seen = len(parsed.entries)
-            dated = [e.published_at for e in parsed.entries if not e.published_at_estimated]
+            # An entry dated 1900 (or next year) must not stretch coverage.
+            dated = [e.published_at for e in parsed.entries if not e.published_at_estimated
+                     and date_is_plausible(e.published_at, source_added_at=locked.created_at,
+                                           fetched_at=started_at)]
             oldest_entry_at = min(dated, default=None)
             new, edited = _store_entries(
                 source=locked, parsed=parsed, speakers=speakers, fetched_at=started_at
@@ -221,6 +225,11 @@ def _statement(
     fetched_at: datetime,
 ) -> Statement:
     actor, attribution = speakers.attribute(title=entry.title, default_actor=source.actor)
+    published_at, implausible_date = entry.published_at, None
+    if not entry.published_at_estimated and not date_is_plausible(
+            published_at, source_added_at=source.created_at, fetched_at=fetched_at):
+        # Kept as the feed said, flagged; sorted at the moment we saw it.
+        published_at, implausible_date = fetched_at, entry.published_at
     return Statement(
         source=source,
         actor=actor,
@@ -232,8 +241,9 @@ def _statement(
         body_text=entry.body_text,
         # An entry's own xml:lang beats the admin's setting, which beats the feed's.
         language=entry.language or source.language or parsed.language,
-        published_at=entry.published_at,
+        published_at=published_at,
         published_at_estimated=entry.published_at_estimated,
+        implausible_date=implausible_date,
         fetched_at=fetched_at,
         content_hash=entry.content_hash,
         raw=entry.raw,

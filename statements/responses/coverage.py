@@ -63,3 +63,11 @@ def gaps(spans: Sequence[Span], start: datetime, end: datetime) -> list[Span]:
     if cursor < end:
         result.append(Span(cursor, end))
     return result
+
+
+def subtract(spans: Sequence[Span], removed: Sequence[Span]) -> list[Span]:
+    """The parts of `spans` (merged, in order) that `removed` leaves."""
+    result = []
+    for span in spans:
+        result += gaps(removed, span.start, span.end)
+    return result

@@ -17,6 +17,19 @@ a linked statement), the first status that holds:
     silent          nothing, the window has closed, and a source that can speak
                     for A covers the whole window
     no_coverage     nothing, and no such source covers the window
+
+A source vouches only while it is alive by its own rhythm, and implausibly dated
+entries never stretch its coverage (statements.responses.liveness): a frozen
+feed gives `no_coverage` with the reason ("feed quiet since 3 Mar; it usually
+publishes daily").
+
+Every status carries its standing: `confirmed` when it rests on a link an editor
+confirmed (or a hand-added statement a second editor confirmed), `decision` when
+an editor's silence decision still holds for it, `suggested` otherwise (a machine
+suggestion, or a silence derived from coverage that no editor has looked at).
+Behind every silent and no_coverage row: the sources with their intervals over
+the window, the reason when a source does not vouch, and what the actor (and
+those whose words count as theirs) published in the window instead.
 """
 
 from __future__ import annotations
@@ -25,10 +38,22 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+
+from django.db.models import Q
 
 from actors.graph import ActorGraph
 from actors.models import Actor, ActorGroup
-from statements.models import CoverageInterval, Event, EventLink, Source
+from statements.models import (
+    UNCONFIRMED_MANUAL,
+    CoverageInterval,
+    Event,
+    EventLink,
+    SilenceReview,
+    Source,
+    Statement,
+)
+from statements.responses import liveness
 from statements.responses.coverage import Span, clip, covers, gaps
 
 RESPONDED = "responded"
@@ -40,6 +65,17 @@ NO_COVERAGE = "no_coverage"
 
 # Precedence order: the first that holds is shown.
 STATUSES = (RESPONDED, VIA_PROXY, RESPONDED_LATE, PENDING, SILENT, NO_COVERAGE)
+# Standing: what a status rests on.
+CONFIRMED = "confirmed"
+SUGGESTED = "suggested"
+DECISION = "decision"
+STANDINGS = (CONFIRMED, SUGGESTED, DECISION)
+STANDING_LABELS = {
+    CONFIRMED: "checked: confirmed link",
+    SUGGESTED: "machine suggestion, not checked",
+    DECISION: "checked: editor's decision",
+}
+
 STATUS_LABELS = {
     RESPONDED: "Responded",
     VIA_PROXY: "Via proxy",
@@ -55,9 +91,16 @@ class SourceEvidence:
     """One source that can speak for an actor, and what it vouches for in the window."""
 
     source: Source
-    spans: list[Span]  # coverage clipped to the window
+    spans: list[Span]  # what it vouches for in the window
     gaps: list[Span]
     covers: bool
+    quiet: liveness.Quiet | None = None  # why some of its coverage does not vouch
+
+    @property
+    def reason(self) -> str:
+        if self.source.is_partial:
+            return "partial feed: vouches for nothing"
+        return self.quiet.reason if self.quiet else ""
 
 
 @dataclass
@@ -69,6 +112,23 @@ class Responder:
     through: Actor | None = None
     statement_count: int = 0
     evidence: list[SourceEvidence] = field(default_factory=list)
+    standing: str = SUGGESTED
+    # The editor's silence decision, while it still matches the derived status.
+    decision: SilenceReview | None = None
+    # For silent and no_coverage: what the actor and its voices published in the window.
+    instead: list[Statement] = field(default_factory=list)
+
+    @property
+    def is_checked(self) -> bool:
+        return self.standing in (CONFIRMED, DECISION)
+
+    @property
+    def standing_label(self) -> str:
+        return STANDING_LABELS[self.standing]
+
+    @property
+    def quiet_reasons(self) -> list[str]:
+        return [e.reason for e in self.evidence if e.quiet and not e.covers]
 
     @property
     def statement(self):
@@ -144,11 +204,55 @@ class EventResponses:
         return sum(1 for r in self.responders if r.expected)
 
     @property
+    def checked_count(self) -> int:
+        return sum(1 for r in self.responders if r.is_checked)
+
+    @property
+    def checked_summary(self) -> str:
+        """'9 of 12 statuses checked by an editor'."""
+        total = len(self.responders)
+        return f"{self.checked_count} of {total} status{'es' if total != 1 else ''} " \
+            "checked by an editor"
+
+    @property
     def window_open(self) -> bool:
         return self.now < self.event.window_ends_at
 
 
 RUNG_ORDER = {"leader": 0, "spokesperson": 1, "institution": 2, "official": 3}
+
+
+def decision_holds(decision: str, status: str) -> bool:
+    """Whether an editor's silence decision still says something true of the status.
+
+    "Notable silence" holds only while the actor is silent (a response, or the
+    finding that no source vouches, contradicts it); "dismissed" (not worth
+    noting) holds while nothing was said. A response found elsewhere is not a
+    silence decision: its hand-added statement gives the status its standing.
+    """
+    if decision == SilenceReview.Decision.NOTABLE:
+        return status == SILENT
+    if decision == SilenceReview.Decision.DISMISSED:
+        return status in (SILENT, NO_COVERAGE)
+    return False
+
+
+class _Vouching:
+    """The liveness evidence of every source, loaded only when a row needs it:
+    two queries for the whole batch of events."""
+
+    def __init__(self, sources: list[Source], events: list[Event]):
+        self._ids = [s.pk for s in sources if not s.is_partial]
+        self._ranges = [(e.occurred_at, e.window_ends_at) for e in events]
+        self.stated: dict[int, list[Span]] = {}  # archive spans taken as stated
+
+    @cached_property
+    def rhythms(self) -> dict[int, liveness.Rhythm]:
+        return liveness.rhythms(self._ids)
+
+    @cached_property
+    def dates(self) -> dict[int, list[datetime]]:
+        return liveness.entry_dates(self._ids, self._ranges)
 
 
 def event_responses(*, event: Event, now: datetime) -> EventResponses:
@@ -177,15 +281,23 @@ def responses_for_events(*, events: Iterable[Event], now: datetime) -> dict[int,
 
     sources = list(
         Source.objects.filter(actor__isnull=False).only(
-            "title", "url", "actor_id", "is_partial", "is_active", "last_success_at"
+            "title", "url", "actor_id", "is_partial", "is_active", "last_success_at",
+            "created_at",
         )
     )
+    vouching = _Vouching(sources, events)
     spans_by_source: dict[int, list[Span]] = defaultdict(list)
+    stated_by_source: dict[int, list[Span]] = defaultdict(list)
     earliest = min(e.occurred_at for e in events)
     for interval in CoverageInterval.objects.filter(
         source__in=[s.pk for s in sources if not s.is_partial], end__gte=earliest
     ).order_by("start"):
-        spans_by_source[interval.source_id].append(Span(interval.start, interval.end))
+        # An archive an admin stated complete is taken as stated; the feed's own
+        # evidence (polls, archive pages) vouches only while the feed is alive.
+        stated = interval.origin == CoverageInterval.Origin.ARCHIVE
+        by_origin = stated_by_source if stated else spans_by_source
+        by_origin[interval.source_id].append(Span(interval.start, interval.end))
+    vouching.stated = stated_by_source
 
     result = {}
     for event in events:
@@ -197,6 +309,7 @@ def responses_for_events(*, events: Iterable[Event], now: datetime) -> dict[int,
             graph=graph,
             sources=sources,
             spans_by_source=spans_by_source,
+            vouching=vouching,
         )
         result[event.pk] = EventResponses(
             event=event,
@@ -206,7 +319,58 @@ def responses_for_events(*, events: Iterable[Event], now: datetime) -> dict[int,
             ladders=_ladders(event, responders, links_by_event.get(event.pk, []), graph),
             graph=graph,
         )
+    _add_decisions(result, events)
+    _add_instead(result, graph)
     return result
+
+
+def _add_decisions(result: dict[int, EventResponses], events: list[Event]) -> None:
+    """Give each row without a link the standing of an editor's decision that still
+    holds for it: one query, and none when no row is past its window unanswered."""
+    unanswered = {(event_id, r.actor.pk): r for event_id, responses in result.items()
+                  for r in responses.responders if r.status in (SILENT, NO_COVERAGE)}
+    if not unanswered:
+        return
+    decided = SilenceReview.objects.filter(
+        event_id__in={event_id for event_id, _ in unanswered},
+        decision__in=(SilenceReview.Decision.NOTABLE, SilenceReview.Decision.DISMISSED),
+    ).select_related("decided_by")
+    for review in decided:
+        responder = unanswered.get((review.event_id, review.actor_id))
+        if responder is not None and decision_holds(review.decision, responder.status):
+            responder.decision, responder.standing = review, DECISION
+
+
+def _add_instead(result: dict[int, EventResponses], graph: ActorGraph) -> None:
+    """What each silent or no_coverage actor (and its voices) published in the window
+    on other subjects: one query for the whole batch."""
+    wanted = []
+    for responses in result.values():
+        event = responses.event
+        for responder in responses.responders:
+            if responder.status in (SILENT, NO_COVERAGE):
+                voices = graph.voices(responder.actor.pk, on=event.occurred_at.date())
+                wanted.append((responder, voices, event.occurred_at, event.window_ends_at))
+    if not wanted:
+        return
+    speakers = set().union(*(voices for _, voices, _, _ in wanted))
+    in_windows = Q()
+    for _, _, start, end in wanted:
+        in_windows |= Q(published_at__gte=start, published_at__lte=end)
+    published = list(
+        Statement.objects.filter(in_windows, actor_id__in=speakers)
+        .exclude(is_manual=True, manual_review__in=UNCONFIRMED_MANUAL)
+        .select_related("source")
+        .only("title", "url", "published_at", "actor_id", "source__title", "source__url",
+              "is_manual", "language")
+        .order_by("published_at", "pk")
+    )
+    for statement in published:
+        if statement.actor_id in graph.by_id:
+            statement.actor = graph.by_id[statement.actor_id]
+    for responder, voices, start, end in wanted:
+        responder.instead = [s for s in published
+                             if s.actor_id in voices and start <= s.published_at <= end]
 
 
 def _expected_actor_ids(event_ids: list[int]) -> dict[int, set[int]]:
@@ -225,9 +389,9 @@ def _expected_actor_ids(event_ids: list[int]) -> dict[int, set[int]]:
     return expected
 
 
-def _responders(*, event, now, expected_ids, links, graph, sources, spans_by_source):
+def _responders(*, event, now, expected_ids, links, graph, sources, spans_by_source, vouching):
     t0, window_end = event.occurred_at, event.window_ends_at
-    counting = [link for link in links if link.status != EventLink.Status.REJECTED]
+    counting = [link for link in links if link.counts_toward_status]
 
     in_window_by_speaker: dict[int, EventLink] = {}
     late_by_speaker: dict[int, EventLink] = {}
@@ -273,10 +437,13 @@ def _responders(*, event, now, expected_ids, links, graph, sources, spans_by_sou
             responder.status = PENDING
         else:
             responder.evidence = _evidence(
-                actor_id, t0, window_end, graph, sources, spans_by_source
+                actor_id, t0, window_end, graph, sources, spans_by_source, vouching
             )
             covered = any(e.covers for e in responder.evidence)
             responder.status = SILENT if covered else NO_COVERAGE
+        if responder.link is not None:
+            confirmed = responder.link.status == EventLink.Status.CONFIRMED
+            responder.standing = CONFIRMED if confirmed else SUGGESTED
         if responder.link and responder.link.statement.actor_id != actor_id:
             responder.through = graph.by_id.get(responder.link.statement.actor_id)
         responders.append(responder)
@@ -301,20 +468,31 @@ def _earliest(links: Iterable[EventLink | None]) -> EventLink | None:
     return min(present, key=lambda link: (link.statement.published_at, link.statement_id))
 
 
-def _evidence(actor_id, start, end, graph, sources, spans_by_source) -> list[SourceEvidence]:
-    """Sources that can speak for the actor: its own, its members', its ancestors'."""
+def _evidence(actor_id, start, end, graph, sources, spans_by_source, vouching
+              ) -> list[SourceEvidence]:
+    """Sources that can speak for the actor: its own, its members', its ancestors',
+    each with what it vouches for while alive by its own rhythm."""
     related = graph.source_owners(actor_id)
     evidence = []
     for source in sources:
         if source.actor_id not in related:
             continue
-        spans = spans_by_source.get(source.pk, []) if not source.is_partial else []
+        quiet = None
+        if source.is_partial:
+            spans = []
+        else:
+            spans, quiet = liveness.vouched(
+                spans_by_source.get(source.pk, []), vouching.dates.get(source.pk, []),
+                vouching.rhythms[source.pk], start, end)
+            if vouching.stated.get(source.pk):
+                spans = clip([*spans, *vouching.stated[source.pk]], start, end)
         evidence.append(
             SourceEvidence(
                 source=source,
-                spans=clip(spans, start, end),
+                spans=spans,
                 gaps=gaps(spans, start, end),
                 covers=covers(spans, start, end),
+                quiet=quiet,
             )
         )
     evidence.sort(key=lambda e: (not e.covers, e.source.title))
@@ -328,7 +506,7 @@ def _ladders(event, responders, links, graph) -> list[Ladder]:
     first_in_window: dict[int, EventLink] = {}
     for link in links:  # in time order
         speaker = link.statement.actor_id
-        if link.status == EventLink.Status.REJECTED or not speaker:
+        if not link.counts_toward_status or not speaker:
             continue
         first_link.setdefault(speaker, link)
         if t0 <= link.statement.published_at <= window_end:

@@ -121,7 +121,8 @@ def test_the_page_takes_the_same_queries_for_many_sources(client):
         page = client.get(reverse("source-list"))
 
     assert page.content.decode().count("health-row--") == 15
-    assert len(many) == len(few) == 2, [q["sql"] for q in many.captured_queries]
+    # Sources with counts, their rhythms (liveness), their recent attempts.
+    assert len(many) == len(few) == 3, [q["sql"] for q in many.captured_queries]
 
 
 # --- actions -----------------------------------------------------------------------------------
