@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "simple_history",
+    # The read API; listed so that its Swagger UI is served from static files, not a CDN.
+    "ninja",
     "actors",
     "statements",
 ]

@@ -23,7 +23,8 @@ from statements.timeline.labels import iso_utc
 from statements.timeline.selector import Timeline
 
 
-def timeline_json(timeline: Timeline) -> dict:
+def timeline_json(timeline: Timeline, *, base_url: str = "") -> dict:
+    """The DESIGN.md contract; `base_url` makes each statement's `permalink` absolute."""
     event = timeline.event
     return {
         "event": {
@@ -59,6 +60,7 @@ def timeline_json(timeline: Timeline) -> dict:
                 "intensity": entry.link.intensity,
             }
             for entry in timeline.entries
+                "permalink": base_url + entry.statement.get_absolute_url(),
         ],
     }
 

@@ -39,17 +39,9 @@ matrix_urls = [
     path("<slug:event_slug>/<slug:actor_slug>/", research.matrix_cell, name="matrix-cell"),
 ]
 
-# The read API. The timeline JSON is the fixed contract of DESIGN.md.
-api_urls = [
-    path("", api.docs, name="api-docs"),
-    path("events/", api.events, name="api-events"),
-    path("events/<slug:slug>/", api.event, name="api-event"),
-    path("events/<slug:slug>/timeline.json", events.timeline_json, name="event-timeline-json"),
-    path("actors/", api.actors, name="api-actors"),
-    path("actors/<slug:slug>/", api.actor, name="api-actor"),
-    path("statements/", api.statements, name="api-statements"),
-    path("statements/<int:pk>/", api.statement, name="api-statement"),
-]
+# The read API (django-ninja), its OpenAPI document and docs: see statements/web/api.py.
+# The timeline JSON is the fixed contract of DESIGN.md.
+api_urls = api.urlpatterns
 
 # Alerts: the page needs a login; the personal feed's signed token is its own key.
 alert_urls = [

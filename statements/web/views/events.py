@@ -1,7 +1,7 @@
 """Read pages for events and statements: resolve the object, call one selector, render."""
 
 from django.db.models import Prefetch
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -61,20 +61,11 @@ def _export_timeline(request, slug):
     return event_timeline(event=event, now=timezone.now(), filters=form.filters()), form
 
 
-def _bad_filters(form, *, as_json=False):
+def _bad_filters(form):
+    # The timeline JSON is an API operation (statements/web/api.py), with the API's errors.
     messages = form.error_messages_list()
-    if as_json:
-        return JsonResponse({"errors": messages}, status=400)
     return HttpResponse("\n".join(messages) + "\n", status=400,
                         content_type="text/plain; charset=utf-8")
-
-
-@require_safe
-def timeline_json(request, slug):
-    timeline, form = _export_timeline(request, slug)
-    if timeline is None:
-        return _bad_filters(form, as_json=True)
-    return JsonResponse(exports.timeline_json(timeline), json_dumps_params={"ensure_ascii": False})
 
 
 def _csv_response(body: str, filename: str) -> HttpResponse:
