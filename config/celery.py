@@ -18,4 +18,8 @@ def enqueue(task_name: str, /, *args, **kwargs):
     which imports the domain: dependencies keep pointing one way, from the tasks down.
     The registry finds the task because autodiscover_tasks() loads every app's tasks.
     """
+    if task_name not in app.tasks:
+        # Outside a worker nothing has run autodiscovery yet: this fires it (every
+        # installed app's tasks module is imported), as the worker does at start.
+        app.loader.import_default_modules()
     return app.tasks[task_name].delay(*args, **kwargs)
