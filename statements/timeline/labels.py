@@ -48,7 +48,7 @@ def duration_label(hours: float | None) -> str:
 def tick_label(hours: float, step: float) -> str:
     """An axis tick: 'T0', '+6 h', '−12 h', or '+3 d' once ticks are days apart."""
     if hours == 0:
-        return "T0"
+        return "event"
     sign = "+" if hours > 0 else MINUS
     if step >= 48:
         return f"{sign}{abs(hours) / 24:g} d"

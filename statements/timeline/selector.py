@@ -51,7 +51,6 @@ from statements.timeline.labels import (
     utc_label,
 )
 
-
 # "Any status" is the only value that brings rejected links back.
 LINK_STATUS_ANY = "any"
 
@@ -201,8 +200,8 @@ class TimelineEntry:
 
     @property
     def phase_label(self) -> str:
-        return {"before": "before T0", "window": "in the window", "late": "after the window"}[
-            self.phase]
+        return {"before": "before the event", "window": "in the window",
+                "late": "after the window"}[self.phase]
 
 
 @dataclass
@@ -227,6 +226,7 @@ class EvidenceLine:
     covers: bool
     spans: list[BarPiece]
     gaps: list[BarPiece]
+    reason: str = ""  # why the source does not vouch (quiet by its rhythm, partial)
 
 
 @dataclass
@@ -539,6 +539,7 @@ def _evidence_line(evidence, start, end) -> EvidenceLine:
         covers=evidence.covers,
         spans=[piece(s) for s in evidence.spans],
         gaps=[piece(s) for s in evidence.gaps],
+        reason=evidence.reason,
     )
 
 
@@ -599,7 +600,7 @@ def ladder_sentence(ladder: Ladder, rungs: list[RungLine], responses: EventRespo
     if status == RESPONDED:
         sentence = f"{state} answered in {latency}{through}"
     elif status == RESPONDED_LATE:
-        sentence = f"{state} answered only after the window, {latency} after T0{through}"
+        sentence = f"{state} answered only after the window, {latency} after the event{through}"
     elif status == PENDING:
         sentence = f"{state} has not answered yet; the window is still open"
     elif status == SILENT:
@@ -619,7 +620,7 @@ def ladder_sentence(ladder: Ladder, rungs: list[RungLine], responses: EventRespo
             else:
                 clauses.append(f"{who} never did" if answered else f"nor did {who}")
         elif rung.offset_hours < 0:
-            clauses.append(f"{who} spoke only before T0, at {rung.offset_label}")
+            clauses.append(f"{who} spoke only before the event, at {rung.offset_label}")
         else:
             clauses.append(f"{who} spoke only after the window, at {rung.offset_label}")
     if clauses:
@@ -841,3 +842,4 @@ def statement_links(*, statement: Statement) -> list[StatementLinkLine]:
                                                                 statement.published_at))
         for link in statement.links.all()
     ]
+

@@ -11,6 +11,7 @@ from statements.editorial import decisions as editorial
 from statements.models import Event, EventLink, Statement
 from statements.research import exports
 from statements.timeline.selector import event_summaries, event_timeline, statement_links
+from statements.timeline.story import event_page
 from statements.web.forms.timeline import TimelineFilterForm
 
 RECENT_EVENTS = 8
@@ -41,12 +42,12 @@ def event_list(request):
 def event_detail(request, slug):
     event = get_object_or_404(Event.objects.published().prefetch_related("tags"), slug=slug)
     form = TimelineFilterForm(request.GET)
-    timeline = event_timeline(event=event, now=timezone.now(), filters=form.filters())
+    page = event_page(event=event, now=timezone.now(), filters=form.filters())
     template_name = "statements/event_detail.html"
     # A history restore after a cache miss needs the whole page, not the fragment.
     if request.htmx and not request.htmx.history_restore_request:
         template_name += "#timeline"
-    response = render(request, template_name, {"event": event, "form": form, "timeline": timeline})
+    response = render(request, template_name, {"event": event, "form": form, "page": page})
     patch_vary_headers(response, ["HX-Request"])
     return response
 
