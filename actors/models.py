@@ -83,6 +83,10 @@ class Role(models.Model):
     is_spokesperson = models.BooleanField(
         default=False, help_text="The person speaks for the institution in this role."
     )
+    # The words by which feeds name the office, per language: {"en": ["President",
+    # "Presidential"], "ru": ["Президент"]}. "Statement by the President" in the
+    # institution's feed is this person's while the role is held (attribution by office).
+    terms = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-started_on", "title"]

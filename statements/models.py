@@ -5,12 +5,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connections, models, router
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from actors.models import Actor, ActorGroup
+from statements.text.terms import search_vector_literal
 
 # Statements published this long before T0 may still be about the event
 # (leaks, warnings); those after the window count as late answers this long.
@@ -148,6 +149,7 @@ class Statement(models.Model):
     class Attribution(models.TextChoices):
         FEED_DEFAULT = "feed_default", "Feed's default actor"
         NAME_MATCH = "name_match", "Speaker named in the title"
+        BY_OFFICE = "by_office", "Office named in the title (dated role)"
         EDITOR = "editor", "Set by an editor"
 
     source = models.ForeignKey(
@@ -157,6 +159,19 @@ class Statement(models.Model):
         Actor, null=True, blank=True, on_delete=models.PROTECT, related_name="statements"
     )
     attribution = models.CharField(max_length=20, choices=Attribution.choices)
+    # How the speaker was decided, in words a reader can check ("by office:
+    # President, held by Vladimir Putin since 2012-05-07"); statements.ingest.attribution.
+    attribution_note = models.CharField(max_length=300, blank=True)
+    # A speaker the title names from outside the feed's institution: a feed speaks
+    # for its own institution, so this is a suggestion for editors, never the actor.
+    suggested_actor = models.ForeignKey(
+        Actor, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The language version this statement translates (the first one stored):
+    # a statement and its translations count once (statements.ingest.translations).
+    translation_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="translations"
+    )
     # Stable identity within the source: the feed's id, else its link, else a hash.
     entry_id = models.CharField(max_length=500)
     url = models.URLField(max_length=2000, blank=True)
@@ -204,10 +219,12 @@ class Statement(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
 
-    # Full-text search (PostgreSQL only): title weighted above body, stemmed with the
-    # statement's language. Kept current ON WRITE by a database trigger (migration
-    # 0004), so bulk inserts and updates need nothing from Python; null on SQLite,
-    # where statements.search falls back to matching stems.
+    # Full-text search (PostgreSQL only): the keys (lemmas, stems) of the title
+    # (weight A) and body (weight B) from statements.text.terms, the same
+    # normaliser as matching, written at insert time as a 'simple' tsvector
+    # (Statement.save, the pipeline's bulk insert; migration 0007 replaced the
+    # trigger that re-parsed with Snowball). Null on SQLite, where
+    # statements.research.search matches the same keys in Python.
     search_vector = SearchVectorField(null=True, editable=False)
 
     # After publication (statements.ingest.revisions): the stored text is the first
@@ -236,6 +253,22 @@ class Statement(models.Model):
 
     def get_absolute_url(self):
         return reverse("statement-detail", args=[self.pk])
+
+    def save(self, *args, **kwargs):
+        # The search index is written with the row (no trigger re-parses it), so a
+        # statement saved one by one (an editor's, a fixture's) is searchable too.
+        if connections[kwargs.get("using") or router.db_for_write(Statement)].vendor == (
+            "postgresql"
+        ):
+            self.search_vector = self.search_vector_literal()
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "search_vector"}
+        super().save(*args, **kwargs)
+
+    def search_vector_literal(self) -> str:
+        """The tsvector of this statement, from the project's one normaliser."""
+        return search_vector_literal(self.title or "", self.body_text or "", self.language)
 
     @property
     def awaiting_review(self) -> bool:
@@ -326,6 +359,11 @@ class Stance(models.TextChoices):
     NEUTRAL = "neutral", "Neutral"
 
 
+# A suggested link counts toward a status from this relevance up (see
+# statements.ingest.relevance for the score and README "Accuracy" for how it was set).
+RELEVANCE_THRESHOLD = 0.5
+
+
 class EventLinkQuerySet(models.QuerySet):
     def counting(self):
         """The links that count toward a response status (DESIGN.md): not rejected,
@@ -334,6 +372,11 @@ class EventLinkQuerySet(models.QuerySet):
         return self.exclude(status=EventLink.Status.REJECTED).exclude(
             statement__is_manual=True,
             statement__manual_review__in=UNCONFIRMED_MANUAL,
+        ).exclude(
+            # A suggestion that only mentions the event waits for an editor;
+            # a confirmed link always counts.
+            status=EventLink.Status.SUGGESTED,
+            relevance__lt=RELEVANCE_THRESHOLD,
         )
 
 
@@ -362,6 +405,12 @@ class EventLink(models.Model):
     cues = models.JSONField(default=list, blank=True)
     # True once an editor set stance/intensity: re-scoring leaves them alone.
     stance_by_editor = models.BooleanField(default=False)
+    # How much the statement is ABOUT the event, 0–1 (statements.ingest.relevance):
+    # below RELEVANCE_THRESHOLD a suggested link is a mention (a greeting naming
+    # the country, one topic in a list) and does not count toward a status.
+    relevance = models.FloatField(default=1.0)
+    # Where the event's terms occur and why the score is what it is.
+    relevance_evidence = models.JSONField(default=dict, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -389,9 +438,16 @@ class EventLink(models.Model):
         return self.status != self.Status.SUGGESTED
 
     @property
+    def is_mention(self) -> bool:
+        """Below the relevance threshold: the statement names the event, it is not about it."""
+        return self.relevance < RELEVANCE_THRESHOLD
+
+    @property
     def counts_toward_status(self) -> bool:
         """EventLinkQuerySet.counting(), for a link already loaded with its statement."""
         if self.status == self.Status.REJECTED:
+            return False
+        if self.status == self.Status.SUGGESTED and self.is_mention:
             return False
         statement = self.statement
         return not (statement.is_manual

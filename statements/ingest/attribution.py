@@ -54,9 +54,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from enum import Enum
 
-from actors.models import Actor, Alias
+from actors.graph import ActorGraph
+from actors.models import Actor, Alias, Role
 from statements.models import Statement
 from statements.text.terms import TermIndex, TermMatch, Token, longest_first, tokenize
 
@@ -102,10 +104,19 @@ _CUE_PHRASES: dict[_Cue, tuple[str, ...]] = {
         "answered", "speaks", "spoke", "condemn", "welcome", "reject", "deny", "denies",
         "accuse", "criticise", "criticize", "slam", "expresses", "insists", "vows",
         "believes", "confirms", "explains", "replies", "responds",
+        # Action verbs of a press office's headline: the actor named before them acts.
+        "visits", "visited", "launches", "launched", "opens", "opened", "chairs", "chaired",
+        "holds", "held", "signs", "signed", "meets", "met", "hosts", "hosted", "receives",
+        "received", "travels", "attends", "attended", "addresses", "congratulates", "thanks",
+        "sends", "offers", "expresses condolences",
         "заявил", "заявляет", "сообщил", "сказал", "отметил", "подчеркнул", "призвал",
         "ответил", "прокомментировал", "предупредил", "назвал", "осудил", "выразил",
         "считает", "выступил", "высказался", "высказалась", "приветствовал", "обвинил",
         "раскритиковал", "пообещал",
+        "рассказал", "поручил", "объявил", "открыл", "провел", "провела", "посетил",
+        "посетила", "подписал", "встретился", "встретилась", "принял", "приняла",
+        "направил", "поздравил", "выразил соболезнования", "констатировал", "указал",
+        "напомнил", "добавил", "уточнил", "пояснил", "выступила", "заявила", "сообщила",
     ),
     _Cue.BY: ("by", "from"),
     _Cue.MENTION: (
@@ -135,18 +146,46 @@ def _letter_count(text: str) -> int:
     return sum(ch.isalpha() for ch in text)
 
 
-class SpeakerIndex:
-    """All active actors' names and aliases, ready to read titles (see the module docstring).
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Who speaks in one entry, how that was decided, and what editors should look at."""
 
-    Load once per batch of statements: `SpeakerIndex.load()` costs two
-    queries, whatever the number of actors.
+    actor: Actor | None
+    attribution: str
+    # In words a reader can check: "by office: President, held by … since …".
+    note: str = ""
+    # A speaker named from outside the feed's institution (rule: a feed speaks for
+    # its own institution): shown to editors, never attributed.
+    suggested: Actor | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Office:
+    role: Role
+    label: str
+
+
+class SpeakerIndex:
+    """All active actors' names and aliases, and the offices of their roles, ready to
+    read titles (see the module docstring).
+
+    Load once per batch of statements: `SpeakerIndex.load()` costs five queries,
+    whatever the number of actors.
     """
 
     def __init__(
-        self, *, actors: Sequence[Actor], aliases: dict[int, list[str]], depths: dict[int, int]
+        self,
+        *,
+        actors: Sequence[Actor],
+        aliases: dict[int, list[str]],
+        depths: dict[int, int],
+        graph: ActorGraph | None = None,
+        roles: Sequence[Role] = (),
     ) -> None:
         self._actors = {actor.pk: actor for actor in actors}
         self._depths = depths
+        self._graph = graph
+        self._families: dict[int, set[int]] = {}
         self._names: TermIndex[int] = TermIndex(
             (
                 actor.pk,
@@ -157,6 +196,12 @@ class SpeakerIndex:
                 ],
             )
             for actor in actors
+        )
+        # Office words → the roles named by them (a role's `terms`, any language).
+        self._roles = [role for role in roles if role.person_id in self._actors]
+        self._offices: TermIndex[int] = TermIndex(
+            (index, [(lang, term) for lang, term in _role_terms(role)])
+            for index, role in enumerate(self._roles)
         )
 
     @classmethod
@@ -171,25 +216,135 @@ class SpeakerIndex:
         ):
             aliases.setdefault(actor_id, []).append(text)
         parents = {actor.pk: actor.parent_id for actor in everyone}
-        return cls(actors=active, aliases=aliases, depths=_depths(parents))
+        roles = list(Role.objects.exclude(terms={}).order_by("started_on", "pk"))
+        return cls(
+            actors=active,
+            aliases=aliases,
+            depths=_depths(parents),
+            graph=ActorGraph.load(),
+            roles=roles,
+        )
 
     def attribute(
-        self, *, title: str, default_actor: Actor | None
+        self, *, title: str, default_actor: Actor | None, on: date | None = None
     ) -> tuple[Actor | None, Statement.Attribution]:
         """The statement's actor and how it was decided."""
-        speaker = self.speaker_in(title)
-        if speaker is None or (default_actor is not None and speaker.pk == default_actor.pk):
-            return default_actor, Statement.Attribution.FEED_DEFAULT
-        return speaker, Statement.Attribution.NAME_MATCH
+        decision = self.decide(title=title, default_actor=default_actor, on=on)
+        return decision.actor, decision.attribution
+
+    def decide(
+        self,
+        *,
+        title: str,
+        default_actor: Actor | None,
+        on: date | None = None,
+        tokens: Sequence[Token] | None = None,
+    ) -> Decision:
+        """Who speaks: a named person of the feed's institution, else the holder of
+        an office named in the title on the day `on`, else a named body of the
+        institution, else the feed's default actor."""
+        tokens = tokenize(title) if tokens is None else tokens
+        named = self.speakers_in(title, tokens=tokens)
+        default_id = default_actor.pk if default_actor is not None else None
+        inside = [a for a in named if self._speaks_inside(a, default_actor, on)]
+        outside = [a for a in named if a not in inside and a.pk != default_id]
+        person = next((a for a in inside if a.kind == Actor.Kind.PERSON), None)
+        office = None if person is not None else self._office_in(title, tokens, default_actor, on)
+        suggested = outside[0] if outside else None
+        if person is not None:
+            chosen, how, note = person, Statement.Attribution.NAME_MATCH, f"named: {person.name}"
+        elif office is not None:
+            role = office.role
+            chosen = self._actors[role.person_id]
+            how = Statement.Attribution.BY_OFFICE
+            since = f" since {role.started_on.isoformat()}" if role.started_on else ""
+            note = f"by office: {office.label}, held by {chosen.name}{since}"
+        elif inside:
+            chosen, how = inside[0], Statement.Attribution.NAME_MATCH
+            note = f"named: {chosen.name}"
+        else:
+            chosen, how, note = default_actor, Statement.Attribution.FEED_DEFAULT, ""
+        if chosen is not None and default_id is not None and chosen.pk == default_id:
+            how = Statement.Attribution.FEED_DEFAULT
+            note = note if how == Statement.Attribution.BY_OFFICE else ""
+        if how == Statement.Attribution.FEED_DEFAULT:
+            note = "feed's default actor" if chosen is not None else ""
+            if suggested is not None:
+                note += f"; the title names {suggested.name}, outside this feed's institution"
+        return Decision(chosen, how, note, suggested)
+
+    def _family(self, default_actor: Actor) -> set[int]:
+        """The house a feed speaks for: everyone under the topmost body above its
+        default actor (a state's government, an organisation), with their
+        spokespeople. A name from another house is only a suggestion."""
+        graph = self._graph
+        if graph is None:
+            return {default_actor.pk}
+        cached = self._families.get(default_actor.pk)
+        if cached is not None:
+            return cached
+        chain = graph.ancestors(default_actor.pk)
+        root = chain[-1] if chain else default_actor.pk
+        family = {default_actor.pk, *graph.own_speakers(root)}
+        for member in list(family):
+            family |= graph.spokespeople_of(member)
+        self._families[default_actor.pk] = family
+        return family
+
+    def _speaks_inside(self, actor: Actor, default_actor: Actor | None, on: date | None) -> bool:
+        if default_actor is None or self._graph is None:
+            return True
+        family = self._family(default_actor)
+        if actor.pk in family:
+            return True
+        # A person holding a role in the institution on the day (a new minister
+        # not yet placed in the tree) speaks from inside too.
+        return any(
+            role.person_id == actor.pk
+            and role.institution_id in family
+            and _held_on(role, on)
+            for role in self._roles
+        )
+
+    def _office_in(
+        self, title: str, tokens: Sequence[Token], default_actor: Actor | None, on: date | None
+    ) -> _Office | None:
+        """The role whose office the title names in speaker position, held in the feed's
+        institution on the day."""
+        if not self._offices or default_actor is None:
+            return None
+        matches = longest_first(self._offices.scan(tokens, title))
+        if not matches:
+            return None
+        family = self._family(default_actor)
+        reading = _TitleReading(title, tokens, matches)
+        for match in matches:
+            if not reading.is_speaker(match, may_lead_with_colon=True):
+                continue
+            # The same words may name several roles (two presidents, years apart).
+            for role in self._roles_named(match):
+                if (role.institution_id in family or role.person_id in family) and _held_on(
+                    role, on
+                ):
+                    return _Office(role, match.term)
+        return None
+
+    def _roles_named(self, match: TermMatch[int]) -> list[Role]:
+        words = match.term
+        return [
+            role
+            for role in self._roles
+            if any(term == words for _, term in _role_terms(role))
+        ]
 
     def speaker_in(self, title: str) -> Actor | None:
         """The most specific actor the title names as its speaker, if any."""
         speakers = self.speakers_in(title)
         return speakers[0] if speakers else None
 
-    def speakers_in(self, title: str) -> list[Actor]:
+    def speakers_in(self, title: str, *, tokens: Sequence[Token] | None = None) -> list[Actor]:
         """Every actor the title names as a speaker, most specific first."""
-        tokens = tokenize(title)
+        tokens = tokenize(title) if tokens is None else tokens
         names = longest_first(self._names.scan(tokens, title))
         if not names:
             return []
@@ -213,6 +368,25 @@ class SpeakerIndex:
             self._depths.get(actor.pk, 0),
             -speaker.first_token,
         )
+
+
+def _role_terms(role: Role) -> list[tuple[str, str]]:
+    """A role's office words as (language, term); its title counts as an English term."""
+    found = [("", role.title)] if role.title else []
+    terms = role.terms if isinstance(role.terms, dict) else {}
+    for lang, values in terms.items():
+        values = [values] if isinstance(values, str) else values
+        if isinstance(values, list):
+            found.extend((str(lang), v) for v in values if isinstance(v, str) and v.strip())
+    return found
+
+
+def _held_on(role: Role, on: date | None) -> bool:
+    if on is None:
+        return role.ended_on is None
+    return (role.started_on is None or role.started_on <= on) and (
+        role.ended_on is None or on <= role.ended_on
+    )
 
 
 def _depths(parents: dict[int, int | None]) -> dict[int, int]:

@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from statements.models import Event, EventLink, Statement
-from statements.text.stance import StanceResult, score
-from statements.text.terms import TermIndex
+from statements.text.aboutness import Relevance, passage_tokens, relevance, sentence_of
+from statements.text.stance import StanceResult, cue_matches, score_tokens
+from statements.text.terms import TermIndex, TermMatch, Token, tokenize
 
 # Statements read per round trip while re-scanning an event's range.
 SCAN_CHUNK = 500
@@ -81,7 +82,74 @@ def matched_terms(index: TermIndex[int], text: str) -> dict[int, list[str]]:
     return found
 
 
-def link_statements(statements: Iterable[Statement]) -> int:
+@dataclass(slots=True)
+class Reading:
+    """What linking learns about one event in one statement: its terms, how much the
+    statement is about it, and the stance of the passages about it."""
+
+    terms: list[str]
+    relevance: Relevance
+    stance: StanceResult
+
+
+def read_events(
+    index: TermIndex[int], statement: Statement, tokens: list[Token] | None = None
+) -> dict[int, Reading]:
+    """Every event of `index` the statement names, each with its own relevance and stance.
+
+    The stance of a link is scored on the sentences that name the event and their
+    neighbours, so a call that condemns one thing and discusses another gives
+    each event its own stance.
+    """
+    text = statement_text(statement)
+    if tokens is None:
+        tokens = tokenize(text, statement.language)
+    by_event: dict[int, list[TermMatch[int]]] = {}
+    for match in index.scan(tokens, text):
+        by_event.setdefault(match.key, []).append(match)
+    if not by_event:
+        return {}
+    sentences = sentence_of(tokens, text)
+    cues = cue_matches(tokens, text)
+    title_end = len(statement.title)
+    counts = {key: len(_distinct(matches)) for key, matches in by_event.items()}
+    top = max(counts.values())
+    readings: dict[int, Reading] = {}
+    for key, matches in by_event.items():
+        spans = _distinct(matches)
+        within = passage_tokens(sentences, spans)
+        stance = score_tokens(tokens, text, within=within, cues_found=cues)
+        terms = list(dict.fromkeys(m.term for m in matches))
+        readings[key] = Reading(
+            terms=terms,
+            relevance=relevance(
+                tokens=tokens,
+                text=text,
+                title_end=title_end,
+                spans=spans,
+                sentences=sentences,
+                has_cue_in_passage=stance.stance != "neutral",
+                most_frequent=counts[key] == top and list(counts.values()).count(top) == 1,
+            ),
+            stance=stance,
+        )
+    return readings
+
+
+def _distinct(matches: list[TermMatch[int]]) -> list[tuple[int, int]]:
+    """Token spans of the occurrences, overlapping terms counted once ("Venezuela" in
+    "Bolivarian Republic of Venezuela")."""
+    spans: list[tuple[int, int]] = []
+    for match in sorted(matches, key=lambda m: (m.first_token, -m.length)):
+        if spans and match.first_token < spans[-1][1]:
+            continue
+        spans.append((match.first_token, match.end_token))
+    return spans
+
+
+def link_statements(
+    statements: Iterable[Statement], *, tokens: dict[int, list[Token]] | None = None
+) -> int:
     """Suggest links from saved statements to the published events they mention.
 
     Three queries whatever the number of statements and events. Returns the
@@ -110,19 +178,16 @@ def link_statements(statements: Iterable[Statement]) -> int:
         ).values_list("event_id", "statement_id")
     )
 
+    tokens = tokens or {}
     new_links: list[EventLink] = []
     for statement in batch:
-        text = statement_text(statement)
-        stance: StanceResult | None = None
-        for event_id, terms in matched_terms(index, text).items():
+        for event_id, reading in read_events(index, statement, tokens.get(statement.pk)).items():
             event = events[event_id]
             if not event.candidate_from <= statement.published_at <= event.candidate_until:
                 continue
             if (event_id, statement.pk) in already_linked:
                 continue
-            if stance is None:
-                stance = score(text)
-            new_links.append(_suggestion(event_id, statement.pk, terms, stance))
+            new_links.append(_suggestion(event_id, statement.pk, reading))
     EventLink.objects.bulk_create(new_links, ignore_conflicts=True, batch_size=WRITE_BATCH)
     return len(new_links)
 
@@ -147,7 +212,7 @@ def rematch_event(event: Event) -> RematchResult:
     statements = (
         Statement.objects.filter(published_at__range=(event.candidate_from, event.candidate_until))
         .order_by()
-        .only("pk", "published_at", "title", "body_text")
+        .only("pk", "published_at", "title", "body_text", "language")
         .iterator(chunk_size=SCAN_CHUNK)
     )
     for statement in statements:
@@ -155,14 +220,13 @@ def rematch_event(event: Event) -> RematchResult:
         link = links.get(statement.pk)
         if link is not None and not _is_open_suggestion(link):
             continue
-        text = statement_text(statement)
-        terms = matched_terms(index, text).get(event.pk)
+        reading = read_events(index, statement).get(event.pk)
         if link is None:
-            if terms:
-                to_create.append(_suggestion(event.pk, statement.pk, terms, score(text)))
-        elif not terms:
+            if reading:
+                to_create.append(_suggestion(event.pk, statement.pk, reading))
+        elif not reading:
             to_delete.add(link.pk)
-        elif _refresh(link, terms=terms, text=text):
+        elif _refresh(link, reading):
             to_update.append(link)
     to_delete.update(
         link.pk
@@ -185,7 +249,9 @@ def rematch_event(event: Event) -> RematchResult:
         _, deleted = EventLink.objects.filter(pk__in=to_delete & still_open).delete()
         updates = [link for link in to_update if link.pk in still_open]
         EventLink.objects.bulk_update(
-            updates, ["matched_terms", "stance", "intensity", "cues"], batch_size=WRITE_BATCH
+            updates,
+            ["matched_terms", "stance", "intensity", "cues", "relevance", "relevance_evidence"],
+            batch_size=WRITE_BATCH,
         )
         EventLink.objects.bulk_create(to_create, ignore_conflicts=True, batch_size=WRITE_BATCH)
     return RematchResult(
@@ -199,26 +265,30 @@ def _is_open_suggestion(link: EventLink) -> bool:
     return link.status == EventLink.Status.SUGGESTED and link.method == EventLink.Method.AUTO
 
 
-def _suggestion(
-    event_id: int, statement_id: int, terms: list[str], stance: StanceResult
-) -> EventLink:
+def _suggestion(event_id: int, statement_id: int, reading: Reading) -> EventLink:
+    stance = reading.stance
     return EventLink(
         event_id=event_id,
         statement_id=statement_id,
         status=EventLink.Status.SUGGESTED,
         method=EventLink.Method.AUTO,
-        matched_terms=terms,
+        matched_terms=reading.terms,
         stance=stance.stance,
         intensity=stance.intensity,
         cues=list(stance.cues),
+        relevance=reading.relevance.score,
+        relevance_evidence=reading.relevance.evidence,
     )
 
 
-def _refresh(link: EventLink, *, terms: list[str], text: str) -> bool:
+def _refresh(link: EventLink, reading: Reading) -> bool:
     """Update a suggestion in memory; True when something changed."""
-    before = (link.matched_terms, link.stance, link.intensity, link.cues)
-    link.matched_terms = terms
+    fields = ("matched_terms", "stance", "intensity", "cues", "relevance", "relevance_evidence")
+    before = tuple(getattr(link, name) for name in fields)
+    link.matched_terms = reading.terms
+    link.relevance = reading.relevance.score
+    link.relevance_evidence = reading.relevance.evidence
     if not link.stance_by_editor:
-        stance = score(text)
+        stance = reading.stance
         link.stance, link.intensity, link.cues = stance.stance, stance.intensity, list(stance.cues)
-    return (link.matched_terms, link.stance, link.intensity, link.cues) != before
+    return tuple(getattr(link, name) for name in fields) != before

@@ -14,16 +14,17 @@ import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from statements.ingest import coverage
+from statements.ingest import coverage, revisions
 from statements.ingest.attribution import SpeakerIndex
 from statements.ingest.feedparse import FeedParseError, ParsedEntry, ParsedFeed, parse_feed
 from statements.ingest.fetching import FetchError, FetchResult, fetch_feed
 from statements.ingest.linking import link_statements
 from statements.models import FetchAttempt, Source, Statement
 from statements.responses.liveness import date_is_plausible
+from statements.text.terms import detect_language, search_vector_from_tokens, tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -92,15 +93,53 @@ def poll_source(*, source: Source, now: datetime | None = None) -> FetchAttempt:
             http_status=result.status,
         )
 
-    return _record_success(
-        source=source,
-        result=result,
-        outcome=Outcome.OK,
-        started_at=started_at,
-        finished_at=finished_at(),
-        parsed=parsed,
-        body_hash=body_hash,
-    )
+    try:
+        return _record_success(
+            source=source,
+            result=result,
+            outcome=Outcome.OK,
+            started_at=started_at,
+            finished_at=finished_at(),
+            parsed=parsed,
+            body_hash=body_hash,
+        )
+    except DatabaseError as exc:
+        # Whatever the store refused as a whole (each entry's own failure is
+        # caught below), the poll still ends as an attempt in the log, with back-off.
+        logger.exception("Storing the entries of %s failed", source.url)
+        return _record_failure_once_the_database_answers(
+            source=source,
+            started_at=started_at,
+            finished_at=finished_at(),
+            error=f"Storing the feed failed: {_first_line(exc)}",
+            http_status=result.status,
+        )
+
+
+# How long a poll whose database connection broke waits for it to come back
+# before giving up on recording its attempt (the task then fails visibly).
+DATABASE_RETRY_SECONDS = 60
+
+
+def _record_failure_once_the_database_answers(**failure) -> FetchAttempt:
+    waited, pause = 0.0, 0.5
+    while True:
+        try:
+            # A broken connection stays broken: drop it, the next query reconnects.
+            if not connection.in_atomic_block and not connection.is_usable():
+                connection.close()
+            return _record_failure(**failure)
+        except DatabaseError:
+            if waited >= DATABASE_RETRY_SECONDS:
+                raise
+            time.sleep(pause)
+            waited += pause
+            pause = min(pause * 2, 8)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:500]
 
 
 def backoff_after(failures: int) -> timedelta:
@@ -138,9 +177,21 @@ def _record_success(
                      and date_is_plausible(e.published_at, source_added_at=locked.created_at,
                                            fetched_at=started_at)]
             oldest_entry_at = min(dated, default=None)
+            refused: list[str] = []
             new, edited = _store_entries(
-                source=locked, parsed=parsed, speakers=speakers, fetched_at=started_at
+                source=locked,
+                parsed=parsed,
+                speakers=speakers,
+                fetched_at=started_at,
+                refused=refused,
             )
+            if refused:
+                warnings.append(
+                    f"{len(refused)} {'entry' if len(refused) == 1 else 'entries'} "
+                    "could not be stored: " + "; ".join(refused[:10])
+                )
+            # Only a poll of the feed's head says what it lists now (not a backfill page).
+            revisions.record_listing(source=locked, entries=parsed.entries, seen_at=started_at)
             if edited:
                 warnings.append(
                     f"{edited} stored {'entry has' if edited == 1 else 'entries have'} "
@@ -184,36 +235,99 @@ def _record_success(
 
 
 def _store_entries(
-    *, source: Source, parsed: ParsedFeed, speakers: SpeakerIndex, fetched_at: datetime
+    *,
+    source: Source,
+    parsed: ParsedFeed,
+    speakers: SpeakerIndex,
+    fetched_at: datetime,
+    refused: list[str] | None = None,
 ) -> tuple[int, int]:
-    """Insert the entries not stored yet, link them to events: (new, edited)."""
+    """Insert the entries not stored yet, link them to events: (new, edited).
+
+    One entry the database refuses never costs the others: `refused` gets
+    "<entry id>: <reason>" for each entry that could not be stored.
+    """
+    refused = [] if refused is None else refused
     stored_hashes = dict(
         Statement.objects.filter(
             source=source, entry_id__in=[e.entry_id for e in parsed.entries]
         ).values_list("entry_id", "content_hash")
     )
     fresh = [e for e in parsed.entries if e.entry_id not in stored_hashes]
-    edited = sum(
-        1
-        for e in parsed.entries
-        if e.entry_id in stored_hashes and stored_hashes[e.entry_id] != e.content_hash
+    # Same entry id, other content: the stored text stays, the new version is a revision.
+    edited = revisions.record_edits(
+        source=source,
+        entries=[
+            e
+            for e in parsed.entries
+            if e.entry_id in stored_hashes and stored_hashes[e.entry_id] != e.content_hash
+        ],
+        seen_at=fetched_at,
     )
     if not fresh:
         return 0, edited
 
-    rows = [
-        _statement(source=source, parsed=parsed, entry=e, speakers=speakers, fetched_at=fetched_at)
-        for e in fresh
-    ]
-    Statement.objects.bulk_create(rows, ignore_conflicts=True)
+    rows = []
+    for e in fresh:
+        try:
+            rows.append(
+                _statement(
+                    source=source, parsed=parsed, entry=e, speakers=speakers, fetched_at=fetched_at
+                )
+            )
+        except Exception as exc:  # One entry that breaks attribution must not stop the feed.
+            logger.exception("Attributing entry %r of %s failed", e.entry_id, source.url)
+            refused.append(f"{e.entry_id[:200]}: {_first_line(exc)}")
+    _insert_each_that_fits(rows, refused=refused)
     # PostgreSQL does not return ids for rows inserted with ON CONFLICT DO
     # NOTHING, so read back what this poll added.
     added = list(
         Statement.objects.filter(source=source, entry_id__in=[e.entry_id for e in fresh])
     )
     if added:
-        link_statements(added)
+        # Rows this poll built carry their tokens; a row another worker stored meanwhile does not.
+        tokens = {row.entry_id: row.tokens for row in rows}
+        link_statements(
+            added,
+            tokens={s.pk: tokens[s.entry_id] for s in added if s.entry_id in tokens},
+        )
     return len(added), edited
+
+
+def store_parsed(
+    *,
+    source: Source,
+    parsed: ParsedFeed,
+    fetched_at: datetime,
+    speakers: SpeakerIndex | None = None,
+) -> tuple[int, int]:
+    """Store a parsed page that is not the feed's head (an archive page, an archive
+    file's batch) through the same attribution, storage and linking as a poll:
+    (new, edited). Records no attempt and touches no polling state.
+    """
+    speakers = speakers or SpeakerIndex.load()
+    with transaction.atomic():
+        locked = Source.objects.select_for_update().get(pk=source.pk)
+        return _store_entries(
+            source=locked, parsed=parsed, speakers=speakers, fetched_at=fetched_at
+        )
+
+
+def _insert_each_that_fits(rows: list[Statement], *, refused: list[str]) -> None:
+    """One INSERT for all rows; if the database refuses it, one savepoint per row."""
+    try:
+        with transaction.atomic():
+            Statement.objects.bulk_create(rows, ignore_conflicts=True)
+        return
+    except DatabaseError:
+        pass
+    for row in rows:
+        try:
+            with transaction.atomic():
+                Statement.objects.bulk_create([row], ignore_conflicts=True)
+        except DatabaseError as exc:
+            logger.warning("Entry %r refused by the database: %s", row.entry_id, exc)
+            refused.append(f"{row.entry_id[:200]}: {_first_line(exc)}")
 
 
 def _statement(
@@ -224,30 +338,53 @@ def _statement(
     speakers: SpeakerIndex,
     fetched_at: datetime,
 ) -> Statement:
-    actor, attribution = speakers.attribute(title=entry.title, default_actor=source.actor)
+    # An entry's own xml:lang beats the admin's setting, which beats the feed's;
+    # with none of them the text says (py3langid, offline).
+    language = entry.language or source.language or parsed.language
+    text = f"{entry.title}\n{entry.body_text}"
+    if not language:
+        language = detect_language(text)
+    # The text is tokenised once: attribution, the search index and linking share it.
+    tokens = tokenize(text, language)
+    title_end = len(entry.title)
+    decision = speakers.decide(
+        title=entry.title,
+        tokens=[t for t in tokens if t.end <= title_end],
+        default_actor=source.actor,
+        on=entry.published_at.date(),
+    )
+    actor, attribution = decision.actor, decision.attribution
     published_at, implausible_date = entry.published_at, None
     if not entry.published_at_estimated and not date_is_plausible(
             published_at, source_added_at=source.created_at, fetched_at=fetched_at):
         # Kept as the feed said, flagged; sorted at the moment we saw it.
         published_at, implausible_date = fetched_at, entry.published_at
-    return Statement(
+    row = Statement(
         source=source,
         actor=actor,
         attribution=attribution,
+        attribution_note=decision.note[:300],
+        suggested_actor=decision.suggested,
         entry_id=entry.entry_id,
         url=entry.url,
         title=entry.title,
         body_html=entry.body_html,
         body_text=entry.body_text,
-        # An entry's own xml:lang beats the admin's setting, which beats the feed's.
-        language=entry.language or source.language or parsed.language,
+        language=language,
         published_at=published_at,
         published_at_estimated=entry.published_at_estimated,
         implausible_date=implausible_date,
         fetched_at=fetched_at,
         content_hash=entry.content_hash,
         raw=entry.raw,
+        search_vector=(
+            search_vector_from_tokens(tokens, title_end)
+            if connection.vendor == "postgresql"
+            else None
+        ),
     )
+    row.tokens = tokens  # not a field: handed to linking (see _store_entries)
+    return row
 
 
 def _follow_permanent_redirect(*, source: Source, result: FetchResult) -> list[str]:

@@ -109,7 +109,9 @@ _LEXICON: dict[Stance, dict[int, tuple[str, ...]]] = {
             "endorse",
             "поддерж…", "приветству…", "солидарн…", "одобря…", "поздравля…",
         ),
-        1: ("appreciate", "positive", "constructive", "высоко оцениваем", "позитивн…"),
+        # "constructiv…" as a prefix: the stemmer reads "construction" as "constructive".
+        1: ("appreciate", "positive", "constructiv…", "высоко оцениваем", "позитивн…",
+            "конструктивн…"),
     },
 }
 # fmt: on
@@ -121,7 +123,9 @@ _INDEX: TermIndex[_Cue] = TermIndex(
 )
 
 _NEGATORS = stems_of(
-    ["not", "no", "never", "cannot", "neither", "nor", "without", "не", "ни", "нет", "без"]
+    ["not", "no", "never", "cannot", "neither", "nor", "without", "не", "ни", "нет", "без",
+     # "non-aggression", "ненападения" are no accusation.
+     "non", "ne", "jamais", "sans", "nunca", "sin"]
 )
 # Words that may stand between a negator and its cue: "without any …", "не можем поддержать".
 _NEGATION_FILLERS = stems_of(
@@ -150,14 +154,35 @@ class StanceResult:
 NEUTRAL = StanceResult(Stance.NEUTRAL, 0, ())
 
 
-def score(text: str) -> StanceResult:
+def score(text: str, language: str = "") -> StanceResult:
     """The stance, intensity (0–3) and cues of `text` (see the module docstring)."""
-    tokens = tokenize(text)
+    return score_tokens(tokenize(text, language), text)
+
+
+def cue_matches(tokens: Sequence[Token], text: str) -> list[TermMatch[_Cue]]:
+    """The lexicon's cues in a tokenised text, one per run of words."""
+    return [
+        m for m in _one_per_span(longest_first(_INDEX.scan(tokens, text)))
+        if not _is_preposition(tokens, m)
+    ]
+
+
+def score_tokens(
+    tokens: Sequence[Token],
+    text: str,
+    within: set[int] | None = None,
+    cues_found: list[TermMatch[_Cue]] | None = None,
+) -> StanceResult:
+    """`score` over tokens already made; with `within`, only the cues starting at
+    those token positions count (the passage about one event)."""
+    matches = cue_matches(tokens, text) if cues_found is None else cues_found
+    if within is not None:
+        matches = [m for m in matches if m.first_token in within]
     sums = dict.fromkeys(_SIDE_ORDER, 0)
     # Lowercased cue → the cue as first written.
     cues: dict[str, str] = {}
     previous_cue_end = 0
-    for match in _one_per_span(longest_first(_INDEX.scan(tokens, text))):
+    for match in matches:
         side, weight = match.key
         # An emphasis word belongs to the first cue after it only.
         reach_from, previous_cue_end = previous_cue_end, match.end_token
@@ -198,20 +223,35 @@ def _one_per_span(matches: list[TermMatch[_Cue]]) -> list[TermMatch[_Cue]]:
     return sorted(best.values(), key=lambda m: m.first_token)
 
 
+# "concerning" is a cue only as an adjective ("deeply concerning", "is concerning"),
+# not as the preposition of "a statement concerning the situation".
+_CONCERNING_ADJECTIVE_AFTER = stems_of(
+    ["deeply", "very", "most", "extremely", "highly", "particularly", "is", "are", "was",
+     "were", "be", "been", "remains", "find", "finds"]
+)  # fmt: skip
+
+
+def _is_preposition(tokens: Sequence[Token], match: TermMatch[_Cue]) -> bool:
+    if match.length != 1 or tokens[match.first_token].norm != "concerning":
+        return False
+    before = match.first_token - 1
+    return before < 0 or tokens[before].keys[0] not in _CONCERNING_ADJECTIVE_AFTER
+
+
 def _negator_before(tokens: Sequence[Token], first: int) -> Token | None:
     """A negator right before word `first`, or with one filler between."""
     for position in (first - 1, first - 2):
         if position < 0:
             return None
-        if tokens[position].stem in _NEGATORS:
+        if _NEGATORS.intersection(tokens[position].keys):
             return tokens[position]
-        if tokens[position].stem not in _NEGATION_FILLERS:
+        if _NEGATION_FILLERS.isdisjoint(tokens[position].keys):
             return None
     return None
 
 
 def _emphasis_before(tokens: Sequence[Token], first: int, *, not_before: int) -> Token | None:
     for position in range(first - 1, max(not_before, first - _EMPHASIS_REACH) - 1, -1):
-        if tokens[position].stem in _INTENSIFIERS:
+        if _INTENSIFIERS.intersection(tokens[position].keys):
             return tokens[position]
     return None

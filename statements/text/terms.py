@@ -611,6 +611,20 @@ def search_vector_literal(title: str, body: str, language: str = "") -> str:
     return " ".join(f"{_lexeme(key)}:{','.join(entries)}" for key, entries in positions.items())
 
 
+def search_vector_from_tokens(tokens: Sequence[Token], title_end: int) -> str:
+    """`search_vector_literal` from tokens already made: words ending by `title_end` weigh A."""
+    positions: dict[str, list[str]] = {}
+    position = 0
+    for token in tokens:
+        position = min(position + 1, _MAX_POSITION)
+        weight = "A" if token.end <= title_end else "B"
+        for key in token.keys:
+            entries = positions.setdefault(key, [])
+            if len(entries) < 256:
+                entries.append(f"{position}{weight}")
+    return " ".join(f"{_lexeme(key)}:{','.join(entries)}" for key, entries in positions.items())
+
+
 def search_query_keys(words: str) -> list[tuple[str, ...]]:
     """The keys of each word of a query: AND over the words, OR over a word's keys."""
     return [token.keys for token in tokenize(words)]

@@ -215,7 +215,8 @@ def test_rematch_refreshes_stance_unless_an_editor_set_it(maduro, mfa):
 
     result = rematch_event(maduro)
 
-    assert result == RematchResult(added=0, removed=0, updated=1)
+    # Both get their relevance; only the one the editor did not score gets a new stance.
+    assert result == RematchResult(added=0, removed=0, updated=2)
     links = links_of(maduro)
     assert (links[scored.pk].stance, links[scored.pk].intensity) == (Stance.CONDEMNS, 2)
     assert (links[kept.pk].stance, links[kept.pk].intensity) == (Stance.CONCERN, 1)
