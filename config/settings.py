@@ -212,6 +212,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "statements.tasks.send_alerts",
         "schedule": crontab(minute="*/5"),
     },
+    "recheck-removals": {
+        "task": "statements.tasks.recheck_removals",
+        "schedule": crontab(minute=17),
+    },
 }
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tracker@localhost")
@@ -229,6 +233,15 @@ FEED_MAX_REDIRECTS = 5
 FEED_USER_AGENT = "StatementTracker/0.1 (+https://github.com/statement-tracker)"
 FEED_POLL_INTERVAL = timedelta(minutes=env_int("FEED_POLL_INTERVAL_MINUTES", 15))
 FEED_MAX_BACKOFF = timedelta(hours=env_int("FEED_MAX_BACKOFF_HOURS", 24))
+# Backfills walk a feed's archive pages: at least this long between two requests
+# to one host (a server's Retry-After, when longer, wins), and a backfill stops
+# after this many consecutive missing pages.
+BACKFILL_HOST_SPACING_SECONDS = float(os.environ.get("BACKFILL_HOST_SPACING_SECONDS", "1.0"))
+BACKFILL_MAX_MISSING_PAGES = env_int("BACKFILL_MAX_MISSING_PAGES", 3)
+# Statements no longer listed by their feed: how many of their own addresses one
+# run re-checks, and how often one statement is re-checked (removal confirmation).
+REMOVAL_RECHECK_BATCH = env_int("REMOVAL_RECHECK_BATCH", 20)
+REMOVAL_RECHECK_INTERVAL = timedelta(hours=env_int("REMOVAL_RECHECK_INTERVAL_HOURS", 24))
 
 # The sample feeds in sample/feeds/ are served by the development server under
 # this prefix, so the demo's sources poll like real ones. Never in production.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from functools import partial
 
 from celery import shared_task
@@ -12,9 +13,9 @@ from django.utils import timezone
 
 from statements.alerts import delivery as alerts
 from statements.editorial import decisions as editorial
+from statements.ingest import backfill, preview, revisions
 from statements.ingest import linking as matching
 from statements.ingest import pipeline as ingest
-from statements.ingest import preview
 from statements.models import Event, Source
 
 logger = logging.getLogger(__name__)
@@ -77,3 +78,20 @@ def preview_feed(*, token: str, url: str, actor_id: int | None, language: str) -
     """Fetch a feed an admin is testing, store nothing, keep the preview for the page."""
     preview.run_feed_preview(token=token, url=url, actor_id=actor_id, language=language,
                              now=timezone.now())
+
+
+@shared_task
+def backfill_source(source_id: int, until: str | None = None, max_pages: int | None = None):
+    """Walk a source's archive pages (resumable: a re-queued task continues)."""
+    source = Source.objects.filter(pk=source_id).first()
+    if source is None:
+        logger.info("Source #%s is gone; nothing to backfill", source_id)
+        return None
+    until_at = datetime.fromisoformat(until) if until else None
+    return backfill.run_backfill(source=source, until=until_at, max_pages=max_pages).state
+
+
+@shared_task
+def recheck_removals() -> int:
+    """Fetch the own address of a few statements their feed stopped listing; count removals."""
+    return sum(1 for check in revisions.recheck_removals(now=timezone.now()) if check.removed)

@@ -60,6 +60,9 @@ class ParsedFeed:
     entries: list[ParsedEntry]
     # Set when feedparser read the feed with problems ("bozo") or entries were dropped.
     warning: str = ""
+    # The feed's own <link rel=… href=…> (atom:link in RSS too), as (rel, absolute
+    # URL): RFC 5005's next / prev-archive / first / last lead a backfill to older pages.
+    links: tuple[tuple[str, str], ...] = ()
 
 
 def parse_feed(
@@ -130,7 +133,17 @@ def parse_feed(
         language=feed_language,
         entries=entries,
         warning="; ".join(warnings),
+        links=_feed_links(feed, base_url=base_url),
     )
+
+
+def _feed_links(feed: dict, *, base_url: str) -> tuple[tuple[str, str], ...]:
+    found = []
+    for link in feed.get("links") or []:
+        href = _http_url(link.get("href", ""), base_url=base_url)
+        if href:
+            found.append((str(link.get("rel", "alternate")).lower(), href))
+    return tuple(found)
 
 
 def _parse_entry(entry: dict, *, base_url: str, fetched_at: datetime) -> ParsedEntry:

@@ -12,7 +12,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from statements.web import api, feeds
-from statements.web.views import actors, curation, events, research, review
+from statements.web.views import actors, backfill, changes, curation, events, research, review
 
 event_urls = [
     path("", events.event_list, name="event-list"),
@@ -79,6 +79,7 @@ source_urls = [
     path("<int:pk>/poll/", curation.source_poll, name="source-poll"),
     path("<int:pk>/pause/", curation.source_pause, name="source-pause"),
     path("<int:pk>/resume/", curation.source_resume, name="source-resume"),
+    path("<int:pk>/backfill/", backfill.source_backfill, name="source-backfill"),
     path("opml/", curation.opml_import, name="source-opml-import"),
     path("sources.opml", curation.opml_export, name="source-opml-export"),
 ]
@@ -96,6 +97,8 @@ urlpatterns = [
     path("statements/", include(statement_urls)),
     path("matrix/", include(matrix_urls)),
     path("silences/feed.atom", feeds.SilencesFeed(), name="silences-feed"),
+    path("changes/", changes.changes_page, name="changes"),
+    path("changes/feed.atom", changes.ChangesFeed(), name="changes-feed"),
     path("api/", include(api_urls)),
     path("alerts/", include(alert_urls)),
     path("review/", include(review_urls)),
