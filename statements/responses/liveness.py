@@ -9,7 +9,11 @@ vouches for a moment t only while it is alive at t by its own rhythm:
     alive at t  ⇔  the source has a plausibly dated entry in [t − allowance, t]
     allowance   =  3 × its usual gap between entries, bounded to [2 days, 30 days]
     usual gap   =  the median gap between its latest 60 plausibly dated entries
-                   (needs at least 5 of them; with fewer the allowance is 14 days)
+                   (needs at least 5 of them)
+
+With fewer than 5 dated entries there is no rhythm to judge its pauses by, so
+only the frozen-feed rule applies: it is alive until 14 days after its newest
+entry, and not after.
 
 A daily feed therefore stops vouching 3 days after its newest entry; a feed
 that publishes hourly still has two days' grace (the floor: a weekend is not a
@@ -32,7 +36,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
@@ -71,6 +75,7 @@ class Rhythm:
 
     usual_gap: timedelta | None  # None: too few entries to tell
     entries: int
+    newest: datetime | None = None
 
     @property
     def allowance(self) -> timedelta:
@@ -100,9 +105,10 @@ class Rhythm:
 def rhythm_of(dates: Sequence[datetime]) -> Rhythm:
     ordered = sorted(dates)
     gaps = [b - a for a, b in zip(ordered, ordered[1:], strict=False) if b > a]
+    newest = ordered[-1] if ordered else None
     if len(ordered) < RHYTHM_MIN_ENTRIES or not gaps:
-        return Rhythm(usual_gap=None, entries=len(ordered))
-    return Rhythm(usual_gap=statistics.median(gaps), entries=len(ordered))
+        return Rhythm(usual_gap=None, entries=len(ordered), newest=newest)
+    return Rhythm(usual_gap=statistics.median(gaps), entries=len(ordered), newest=newest)
 
 
 def rhythms(source_ids: Iterable[int]) -> dict[int, Rhythm]:
@@ -146,6 +152,10 @@ def entry_dates(source_ids: Iterable[int], ranges: Iterable[tuple[datetime, date
 def live_spans(dates: Sequence[datetime], rhythm: Rhythm) -> list[Span]:
     """When the source was alive: each entry keeps it alive for its allowance."""
     allowance = rhythm.allowance
+    if rhythm.usual_gap is None:
+        if rhythm.newest is None:
+            return []
+        return [Span(_LONG_AGO, rhythm.newest + allowance)]
     spans: list[Span] = []
     for when in dates:  # in order
         if spans and when <= spans[-1].end:
@@ -190,8 +200,9 @@ def vouched(coverage: Sequence[Span], dates: Sequence[datetime], rhythm: Rhythm,
     dead = subtract(inside, kept)
     if not dead:
         return kept, None
-    before = [d for d in dates if d <= dead[0].start]
-    return kept, Quiet(since=before[-1] if before else None, rhythm=rhythm, dead=dead)
+    before = [d for d in [*dates, *([rhythm.newest] if rhythm.newest else [])]
+              if d <= dead[0].start]
+    return kept, Quiet(since=max(before) if before else None, rhythm=rhythm, dead=dead)
 
 
 def intersect(a: Sequence[Span], b: Sequence[Span]) -> list[Span]:
@@ -212,3 +223,6 @@ def intersect(a: Sequence[Span], b: Sequence[Span]) -> list[Span]:
 def is_quiet(last_entry_at: datetime | None, rhythm: Rhythm, now: datetime) -> bool:
     """Feed health's "quiet": the same rule as coverage, at the present moment."""
     return last_entry_at is None or now - last_entry_at > rhythm.allowance
+
+
+_LONG_AGO = datetime(1900, 1, 1, tzinfo=UTC)
