@@ -18,14 +18,17 @@ actor's `active`, a source's `partial` and `active`, an event's `description`
 and `published`. Any other field is a typo and is rejected. Importing never
 touches what the pipeline owns: polling state, statements, links, coverage.
 
-A bad file changes nothing: the whole file is validated first, every error is
-collected with the JSON path of the field at fault (`actors[3].kind: ...`),
-and only a valid file is written, in one transaction. Events that are new, or
+A bad file changes nothing: the whole file is validated first (one pydantic
+model per kind of record, then the checks across records: unique slugs, known
+references, no parent cycles), every error is collected with the JSON path of
+the field at fault (`actors[3].kind: ...`, from pydantic's error locations), and
+only a valid file is written, in one transaction. Events that are new, or
 whose terms, time or window changed, are re-matched once it commits.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Callable
@@ -33,28 +36,30 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    PrivateAttr,
+    StringConstraints,
+)
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticCustomError
 
+from actors.countries import COUNTRY_CODES
 from actors.models import Actor, ActorGroup, Alias
 from config.celery import enqueue
 from statements.models import Event, Source, Tag
 
 SECTIONS = ("actors", "groups", "sources", "events")
-
-# Fields each kind of record may carry; anything else is a typo worth reporting.
-FIELDS = {
-    "actors": ("slug", "name", "kind", "country", "parent", "wikidata_id", "description",
-               "active", "aliases", "speaks_for"),
-    "groups": ("slug", "name", "description", "members"),
-    "sources": ("url", "title", "actor", "language", "partial", "active"),
-    "events": ("slug", "title", "occurred_at", "window_hours", "description", "terms", "tags",
-               "expected", "published"),
-}
-ALIAS_FIELDS = ("text", "lang")
 
 DEFAULT_WINDOW_HOURS = 72
 MAX_WINDOW_HOURS = 24 * 365
@@ -62,19 +67,6 @@ MAX_WINDOW_HOURS = 24 * 365
 SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 WIKIDATA_RE = re.compile(r"^Q[1-9][0-9]*$")
-
-# ISO 3166-1 alpha-2: the officially assigned codes, and XK (Kosovo), which
-# is user-assigned but in general use.
-COUNTRY_CODES = frozenset("""
-AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS
-BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE
-EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM
-HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC
-LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA
-NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW
-SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO
-TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW XK
-""".split())
 
 _url_validator = URLValidator(schemes=["http", "https"])
 
@@ -114,76 +106,300 @@ def _show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-# --- Validated records ----------------------------------------------------------
-# Normalised, with defaults filled in. While a file is being checked a field
-# that failed is None; validate_dataset never returns such a record.
+# --- The format, as pydantic models ------------------------------------------------
+# Each rule of the format is written once, as an annotated type (SlugStr,
+# CountryCode, ...) or a model field; pydantic applies them and reports where
+# a value broke one (its error location becomes the path, `actors[3].kind`).
+# The models are strict: no "72" for 72, no "true" for true. A field that may be
+# absent or null takes its empty value or default, as DESIGN.md says.
 
 
-@dataclass
-class ActorSpec:
-    path: str
-    slug: str
-    name: str
-    kind: str
-    country: str
-    parent: str | None
-    wikidata_id: str
-    description: str
-    is_active: bool
-    aliases: list[tuple[str, str]]  # (text, lang)
-    speaks_for: list[str]
+def _rule_error(message: str) -> PydanticCustomError:
+    # The message is already complete; braces in it are not template fields.
+    return PydanticCustomError("dataset_rule", message.replace("{", "{{").replace("}", "}}"))
 
 
-@dataclass
-class GroupSpec:
-    path: str
-    slug: str
-    name: str
-    description: str
-    members: list[str]
+def _slug_rule(value: str) -> str:
+    if len(value) > 100 or not SLUG_RE.match(value):
+        raise _rule_error(f"{_show(value)} is not a slug (letters, digits, - and _; "
+                          "at most 100 characters)")
+    return value
 
 
-@dataclass
-class SourceSpec:
-    path: str
-    url: str
-    title: str
-    actor: str | None
-    language: str
-    is_partial: bool
-    is_active: bool
+def _lang_rule(value: str) -> str:
+    if value and not LANG_RE.match(value):
+        raise _rule_error(f"{_show(value)} is not a language tag such as \"en\" or \"ru\"")
+    return value
 
 
-@dataclass
-class EventSpec:
-    path: str
-    slug: str
-    title: str
-    occurred_at: datetime
-    window_hours: int
-    description: str
-    terms: dict[str, list[str]]
-    tags: list[str]
-    expected: list[str]  # actor and group slugs
-    is_published: bool
+def _country_rule(value: str) -> str:
+    if value and value not in COUNTRY_CODES:
+        raise _rule_error(f"{_show(value)} is not an ISO 3166 alpha-2 country code (two "
+                          "uppercase letters such as \"RU\"), or empty")
+    return value
+
+
+def _wikidata_rule(value: str) -> str:
+    if value and not WIKIDATA_RE.match(value):
+        raise _rule_error(f"{_show(value)} is not a Wikidata id such as \"Q7747\"")
+    return value
+
+
+def _kind_rule(value: str) -> str:
+    kinds = list(Actor.Kind.values)
+    if value not in kinds:
+        raise _rule_error(f"{_show(value)} is not one of {', '.join(kinds)}")
+    return value
+
+
+def _url_rule(value: str) -> str:
+    try:
+        _url_validator(value)
+    except ValidationError:
+        raise _rule_error(f"{_show(value)} is not an http or https URL") from None
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise _rule_error("must not be empty")
+    return value
+
+
+def _term_rule(value: str) -> str:
+    if not value.strip():
+        raise _rule_error(f"must be a non-empty string, not {_show(value)}")
+    return value
+
+
+def _window_rule(value: int) -> int:
+    if not 1 <= value <= MAX_WINDOW_HOURS:
+        raise _rule_error(f"must be a whole number of hours from 1 to {MAX_WINDOW_HOURS}, "
+                          f"not {_show(value)}")
+    return value
+
+
+def _aware_time(value: Any) -> datetime:
+    if value is None:
+        raise _rule_error("required")
+    parsed = parse_time(value) if isinstance(value, str) else None
+    if parsed is None:
+        raise _rule_error("not an ISO 8601 time with a timezone (such as "
+                          "\"2026-01-03T06:00:00Z\")")
+    return parsed
+
+
+def _null_means(empty: Any) -> BeforeValidator:
+    """Absent and null are the same: the field's empty value (a fresh one each time)."""
+    return BeforeValidator(lambda value: copy.copy(empty) if value is None else value)
+
+
+SlugStr = Annotated[str, AfterValidator(_slug_rule)]
+LangTag = Annotated[str, _null_means(""), StringConstraints(max_length=10),
+                    AfterValidator(_lang_rule)]
+CountryCode = Annotated[str, _null_means(""), AfterValidator(_country_rule)]
+WikidataId = Annotated[str, _null_means(""), StringConstraints(max_length=20),
+                       AfterValidator(_wikidata_rule)]
+ActorKind = Annotated[str, AfterValidator(_kind_rule)]
+HttpUrlStr = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_url_rule)]
+Name = Annotated[str, StringConstraints(max_length=200), AfterValidator(_not_blank)]
+Title = Annotated[str, StringConstraints(max_length=300), AfterValidator(_not_blank)]
+OptionalTitle = Annotated[str, _null_means(""), StringConstraints(max_length=300)]
+Description = Annotated[str, _null_means(""), StringConstraints(max_length=100_000)]
+SlugList = Annotated[list[SlugStr], _null_means([])]
+Term = Annotated[str, AfterValidator(_term_rule)]
+AwareTime = Annotated[datetime, PlainValidator(_aware_time)]
+WindowHours = Annotated[int, _null_means(DEFAULT_WINDOW_HOURS), AfterValidator(_window_rule)]
+
+
+TrueUnlessSaid = Annotated[bool, _null_means(True)]
+FalseUnlessSaid = Annotated[bool, _null_means(False)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class AliasIn(_Strict):
+    text: Name
+    lang: LangTag = ""
+
+
+class _Record(_Strict):
+    """One record of a section; `path` is where it stands in the file (`actors[3]`)."""
+
+    _path: str = PrivateAttr("")
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+
+class ActorIn(_Record):
+    slug: SlugStr
+    name: Name
+    kind: ActorKind
+    country: CountryCode = ""
+    parent: SlugStr | None = None
+    wikidata_id: WikidataId = ""
+    description: Description = ""
+    is_active: TrueUnlessSaid = Field(True, alias="active")
+    aliases: Annotated[list[AliasIn], _null_means([])] = Field(default_factory=list)
+    speaks_for: SlugList = Field(default_factory=list)
+
+    @property
+    def alias_pairs(self) -> list[tuple[str, str]]:
+        return [(alias.text, alias.lang) for alias in self.aliases]
+
+
+class GroupIn(_Record):
+    slug: SlugStr
+    name: Name
+    description: Description = ""
+    members: SlugList = Field(default_factory=list)
+
+
+class SourceIn(_Record):
+    url: HttpUrlStr
+    title: OptionalTitle = ""
+    actor: SlugStr | None = None
+    language: LangTag = ""
+    is_partial: FalseUnlessSaid = Field(False, alias="partial")
+    is_active: TrueUnlessSaid = Field(True, alias="active")
+
+
+class EventIn(_Record):
+    slug: SlugStr
+    title: Title
+    occurred_at: AwareTime
+    window_hours: WindowHours = DEFAULT_WINDOW_HOURS
+    description: Description = ""
+    terms: Annotated[dict[LangTag, list[Term]], _null_means({})] = Field(default_factory=dict)
+    tags: SlugList = Field(default_factory=list)
+    expected: SlugList = Field(default_factory=list)  # actor and group slugs
+    is_published: TrueUnlessSaid = Field(True, alias="published")
+
+
+MODELS: dict[str, type[_Record]] = {
+    "actors": ActorIn, "groups": GroupIn, "sources": SourceIn, "events": EventIn}
+
+
+def _input_names(model: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(field.alias or name for name, field in model.model_fields.items())
+
+
+# Fields each kind of record may carry; anything else is a typo worth reporting.
+FIELDS = {section: _input_names(model) for section, model in MODELS.items()}
+ALIAS_FIELDS = _input_names(AliasIn)
+
+# Kept for readers of the old names: the validated records are the models.
+ActorSpec, GroupSpec, SourceSpec, EventSpec = ActorIn, GroupIn, SourceIn, EventIn
 
 
 @dataclass
 class ValidatedDataset:
-    actors: list[ActorSpec] = field(default_factory=list)
-    groups: list[GroupSpec] = field(default_factory=list)
-    sources: list[SourceSpec] = field(default_factory=list)
-    events: list[EventSpec] = field(default_factory=list)
+    actors: list[ActorIn] = field(default_factory=list)
+    groups: list[GroupIn] = field(default_factory=list)
+    sources: list[SourceIn] = field(default_factory=list)
+    events: list[EventIn] = field(default_factory=list)
 
 
-# --- Validation -------------------------------------------------------------------
+# --- pydantic's errors, in the words of this format ---------------------------------
+
+
+def _where(prefix: str, loc: tuple) -> str:
+    """('aliases', 1, 'text') under "actors[2]" → "actors[2].aliases[1].text"."""
+    where = prefix
+    for part in loc:
+        if part == "[key]":
+            continue  # a bad mapping key: the path already ends in the key
+        where += f"[{part}]" if isinstance(part, int) else f".{part}" if where else str(part)
+    return where
+
+
+def _message(error: dict, allowed: tuple[str, ...]) -> str:
+    kind, value, loc = error["type"], error.get("input"), error["loc"]
+    inside = next((part for part in reversed(loc[:-1]) if isinstance(part, str)), "")
+    if kind == "dataset_rule":
+        return error["msg"]
+    if kind == "missing" or (value is None and kind.endswith("_type")):
+        return "required"
+    if kind == "extra_forbidden":
+        names = ALIAS_FIELDS if inside == "aliases" else allowed
+        return f"unknown field (expected {', '.join(names)})"
+    if kind == "string_type":
+        return f"must be a string, not {_show(value)}"
+    if kind == "bool_type":
+        return f"must be true or false, not {_show(value)}"
+    if kind == "int_type":
+        return f"must be a whole number, not {_show(value)}"
+    if kind == "list_type":
+        what = "a list of terms" if inside == "terms" else "a list"
+        return f"must be a list{what[6:]}, not {_show(value)}"
+    if kind in ("dict_type", "model_type"):
+        if loc and loc[-1] == "terms":
+            return ("must be an object mapping a language to a list of terms, "
+                    f"like {{\"en\": [\"Maduro\"]}}, not {_show(value)}")
+        if inside == "aliases":
+            return (f"must be an object like {{\"text\": \"Putin\", \"lang\": \"en\"}}, "
+                    f"not {_show(value)}")
+        return f"must be an object, not {_show(value)}"
+    if kind == "string_too_long":
+        return f"longer than {error['ctx']['max_length']} characters"
+    return error["msg"]
+
+
+def _field_errors(exc: PydanticValidationError, prefix: str,
+                  allowed: tuple[str, ...]) -> list[FieldError]:
+    return [FieldError(_where(prefix, tuple(e["loc"])), _message(e, allowed))
+            for e in exc.errors(include_url=False)]
+
+
+def _read_record(model: type[_Record], record: dict, path: str,
+                 errors: list[FieldError]) -> _Record:
+    """The validated record; with errors, the record's valid fields alone.
+
+    A record with a bad field is still read for the rest, so that one run reports
+    every error: its good references are checked too. Such a partial record (a
+    bad required field is None) only ever reaches the cross-reference checks.
+    """
+    try:
+        result = model.model_validate(record)
+    except PydanticValidationError as exc:
+        errors.extend(_field_errors(exc, path, _input_names(model)))
+        bad = {e["loc"][0] for e in exc.errors() if e["loc"]}
+        by_input = {(f.alias or name): name for name, f in model.model_fields.items()}
+        result = model.model_construct(
+            **{name: None for name, f in model.model_fields.items() if f.is_required()})
+        for key, value in record.items():
+            if key in by_input and key not in bad:
+                model.__pydantic_validator__.validate_assignment(result, by_input[key], value)
+    result._path = path
+    return result
+
+
+# --- Validation ---------------------------------------------------------------------
+
 
 class _Validator:
+    """Error collection and the format's rules for one-row readers (the actor-list CSV,
+    OPML), which read text cells rather than JSON records. Each rule is the data
+    set's own (`_slug_rule`, `_country_rule`, ...), so every file the app reads is
+    held to the same rules."""
+
     def __init__(self):
         self.errors: list[FieldError] = []
 
     def error(self, path: str, message: str) -> None:
         self.errors.append(FieldError(path, message))
+
+    def _rule(self, rule: Callable[[str], str], value: str, where: str) -> bool:
+        try:
+            rule(value)
+        except PydanticCustomError as exc:
+            self.error(where, exc.message())
+            return False
+        return True
 
     # Each reader returns the normalised value, or None after recording an error.
 
@@ -228,17 +444,10 @@ class _Validator:
         return value
 
     def slug_ok(self, value: str, where: str) -> bool:
-        if len(value) > 100 or not SLUG_RE.match(value):
-            self.error(where, f"{_show(value)} is not a slug (letters, digits, - and _; "
-                              "at most 100 characters)")
-            return False
-        return True
+        return self._rule(_slug_rule, value, where)
 
     def lang_ok(self, value: str, where: str) -> bool:
-        if not LANG_RE.match(value):
-            self.error(where, f"{_show(value)} is not a language tag such as \"en\" or \"ru\"")
-            return False
-        return True
+        return self._rule(_lang_rule, value, where)
 
     def slug_list(self, record: dict, key: str, path: str) -> list[str]:
         """The well-formed slugs of a list; the others are reported."""
@@ -272,48 +481,35 @@ class _Validator:
 
     def actor_kind(self, record: dict, key: str, path: str) -> str | None:
         kind = record.get(key)
-        kinds = list(Actor.Kind.values)
         if kind is None:
             self.error(f"{path}.{key}", "required")
-        elif kind not in kinds:
-            self.error(f"{path}.{key}", f"{_show(kind)} is not one of {', '.join(kinds)}")
-        else:
-            return kind
-        return None
+            return None
+        if not isinstance(kind, str):
+            self.error(f"{path}.{key}", f"must be a string, not {_show(kind)}")
+            return None
+        return kind if self._rule(_kind_rule, kind, f"{path}.{key}") else None
 
     def country(self, record: dict, key: str, path: str) -> str | None:
         country = record.get(key)
         if country is None:
             return ""
-        if not isinstance(country, str) or (country and country not in COUNTRY_CODES):
-            self.error(f"{path}.{key}", f"{_show(country)} is not an ISO 3166 alpha-2 country "
-                                        "code (two uppercase letters such as \"RU\"), or empty")
+        if not isinstance(country, str):
+            self.error(f"{path}.{key}", f"must be a string, not {_show(country)}")
             return None
-        return country
+        return country if self._rule(_country_rule, country, f"{path}.{key}") else None
 
     def wikidata_id(self, record: dict, key: str, path: str) -> str | None:
-        return self.string(record, key, path, max_length=20, check=partial(_check_wikidata, self))
+        return self.string(record, key, path, max_length=20,
+                           check=lambda value, where: self._rule(_wikidata_rule, value, where))
 
 
 # One set of rules for every file the app reads: the actor-list import
-# (actors.importing) and OPML (statements.opml) validate with these too.
+# (curation.actor_lists) and OPML (curation.opml) validate with these too.
 RecordValidator = _Validator
 
 
-def _check_wikidata(validator: _Validator, value: str, where: str) -> bool:
-    if not WIKIDATA_RE.match(value):
-        validator.error(where, f"{_show(value)} is not a Wikidata id such as \"Q7747\"")
-        return False
-    return True
-
-
 def _check_url(validator: _Validator, value: str, where: str) -> bool:
-    try:
-        _url_validator(value)
-    except ValidationError:
-        validator.error(where, f"{_show(value)} is not an http or https URL")
-        return False
-    return True
+    return validator._rule(_url_rule, value, where)
 
 
 def parse_time(value: str) -> datetime | None:
@@ -333,42 +529,36 @@ def format_time(value: datetime) -> str:
 
 def validate_dataset(data: Any) -> ValidatedDataset:
     """Check a whole data set against the format and the database; raise DatasetError."""
-    v = _Validator()
+    errors: list[FieldError] = []
     result = ValidatedDataset()
     if not isinstance(data, dict):
         raise DatasetError("(top level)", "a data set is a JSON object with the keys "
                                           + ", ".join(SECTIONS))
     for key in data:
         if key not in SECTIONS:
-            v.error(key, f"unknown top-level key (expected {', '.join(SECTIONS)})")
-    sections: dict[str, list[tuple[str, dict]]] = {}
+            errors.append(FieldError(
+                key, f"unknown top-level key (expected {', '.join(SECTIONS)})"))
     for name in SECTIONS:
         records = data.get(name)
-        sections[name] = []
         if records is None:
             continue
         if not isinstance(records, list):
-            v.error(name, f"must be a list of objects, not {_show(records)}")
+            errors.append(FieldError(name, f"must be a list of objects, not {_show(records)}"))
             continue
         for i, record in enumerate(records):
             path = f"{name}[{i}]"
             if not isinstance(record, dict):
-                v.error(path, f"must be an object, not {_show(record)}")
+                errors.append(FieldError(path, f"must be an object, not {_show(record)}"))
                 continue
-            v.known_fields(record, FIELDS[name], path)
-            sections[name].append((path, record))
+            getattr(result, name).append(_read_record(MODELS[name], record, path, errors))
 
-    # A record with a bad field is still read for the rest, so that one run
-    # reports every error: its good references are checked too.
-    result.actors = [_read_actor(v, path, record) for path, record in sections["actors"]]
-    result.groups = [_read_group(v, path, record) for path, record in sections["groups"]]
-    result.sources = [_read_source(v, path, record) for path, record in sections["sources"]]
-    result.events = [_read_event(v, path, record) for path, record in sections["events"]]
-
+    v = _Validator()
+    _check_repeats(v, result)
     _check_references(v, result)
-    if v.errors:
+    errors.extend(v.errors)
+    if errors:
         # In file order: the reader fixes the file from the top.
-        raise DatasetError(errors=sorted(v.errors, key=_file_order))
+        raise DatasetError(errors=sorted(errors, key=_file_order))
     return result
 
 
@@ -379,120 +569,55 @@ def _file_order(error: FieldError) -> tuple[int, int]:
     return (SECTIONS.index(match.group(1)), int(match.group(2) or -1))
 
 
-def _read_actor(v: _Validator, path: str, record: dict) -> ActorSpec:
-    slug = v.string(record, "slug", path, required=True, max_length=100, check=v.slug_ok)
-    name = v.string(record, "name", path, required=True, max_length=200)
-    kind = v.actor_kind(record, "kind", path)
-    country = v.country(record, "country", path)
-    parent = v.reference(record, "parent", path)
-    wikidata_id = v.wikidata_id(record, "wikidata_id", path)
-    description = v.string(record, "description", path, max_length=100_000)
-    is_active = v.boolean(record, "active", path, default=True)
-    aliases = _read_aliases(v, path, record)
-    speaks_for = v.slug_list(record, "speaks_for", path)
-    return ActorSpec(path=path, slug=slug, name=name, kind=kind, country=country, parent=parent,
-                     wikidata_id=wikidata_id, description=description, is_active=is_active,
-                     aliases=aliases, speaks_for=speaks_for)
+def _check_repeats(v: _Validator, dataset: ValidatedDataset) -> None:
+    """A list names each slug once; an actor has each alias once (in any letter case)."""
+    lists = [(spec, "speaks_for") for spec in dataset.actors]
+    lists += [(spec, "members") for spec in dataset.groups]
+    lists += [(spec, key) for spec in dataset.events for key in ("tags", "expected")]
+    for spec, key in lists:
+        seen: set[str] = set()
+        for i, slug in enumerate(getattr(spec, key)):
+            if slug in seen:
+                v.error(f"{spec.path}.{key}[{i}]", f"{_show(slug)} is listed twice")
+            seen.add(slug)
+    for spec in dataset.actors:
+        _alias_repeats(v, spec.path, [(i, a.text, a.lang) for i, a in enumerate(spec.aliases)])
+
+
+def _alias_repeats(v: _Validator, path: str, aliases: list[tuple[int, str, str]]) -> set[int]:
+    """Report aliases listed twice (same text in any case, same language); their indexes."""
+    seen: set[tuple[str, str]] = set()
+    repeated = set()
+    for i, text, lang in aliases:
+        key = (text.casefold(), lang)
+        if key in seen:
+            v.error(f"{path}.aliases[{i}].text",
+                    f"{_show(text)} ({lang or 'any language'}) is listed twice")
+            repeated.add(i)
+        seen.add(key)
+    return repeated
 
 
 def _read_aliases(v: _Validator, path: str, record: dict) -> list[tuple[str, str]] | None:
+    """An `aliases` list of a one-row reader, by the data set's AliasIn rules."""
     items = v.array(record, "aliases", path)
     if items is None:
         return None
-    aliases: list[tuple[str, str]] = []
-    seen: set[tuple[str, str]] = set()
+    read: list[tuple[int, str, str]] = []
     for i, item in enumerate(items):
         where = f"{path}.aliases[{i}]"
-        if not isinstance(item, dict):
-            v.error(where, f"must be an object like {{\"text\": \"Putin\", \"lang\": \"en\"}}, "
-                           f"not {_show(item)}")
+        try:
+            alias = AliasIn.model_validate(item)
+        except PydanticValidationError as exc:
+            if not isinstance(item, dict):
+                v.error(where, _message({"type": "model_type", "input": item,
+                                         "loc": ("aliases", i)}, ALIAS_FIELDS))
+            else:
+                v.errors.extend(_field_errors(exc, where, ALIAS_FIELDS))
             continue
-        v.known_fields(item, ALIAS_FIELDS, where)
-        text = v.string(item, "text", where, required=True, max_length=200)
-        lang = v.string(item, "lang", where, max_length=10, check=v.lang_ok)
-        if text is None or lang is None:
-            continue
-        key = (text.casefold(), lang)
-        if key in seen:
-            v.error(f"{where}.text", f"{_show(text)} ({lang or 'any language'}) is listed twice")
-            continue
-        seen.add(key)
-        aliases.append((text, lang))
-    return aliases
-
-
-def _read_group(v: _Validator, path: str, record: dict) -> GroupSpec:
-    slug = v.string(record, "slug", path, required=True, max_length=100, check=v.slug_ok)
-    name = v.string(record, "name", path, required=True, max_length=200)
-    description = v.string(record, "description", path, max_length=100_000)
-    members = v.slug_list(record, "members", path)
-    return GroupSpec(path=path, slug=slug, name=name, description=description, members=members)
-
-
-def _read_source(v: _Validator, path: str, record: dict) -> SourceSpec:
-    url = v.string(record, "url", path, required=True, max_length=2000,
-                   check=partial(_check_url, v))
-    title = v.string(record, "title", path, max_length=300)
-    actor = v.reference(record, "actor", path)
-    language = v.string(record, "language", path, max_length=10, check=v.lang_ok)
-    is_partial = v.boolean(record, "partial", path, default=False)
-    is_active = v.boolean(record, "active", path, default=True)
-    return SourceSpec(path=path, url=url, title=title, actor=actor, language=language,
-                      is_partial=is_partial, is_active=is_active)
-
-
-def _read_event(v: _Validator, path: str, record: dict) -> EventSpec:
-    slug = v.string(record, "slug", path, required=True, max_length=100, check=v.slug_ok)
-    title = v.string(record, "title", path, required=True, max_length=300)
-    occurred_at = None
-    raw_time = record.get("occurred_at")
-    if raw_time is None:
-        v.error(f"{path}.occurred_at", "required")
-    elif not isinstance(raw_time, str) or (occurred_at := parse_time(raw_time)) is None:
-        v.error(f"{path}.occurred_at", "not an ISO 8601 time with a timezone "
-                                       "(such as \"2026-01-03T06:00:00Z\")")
-    window_hours = record.get("window_hours")
-    if window_hours is None:
-        window_hours = DEFAULT_WINDOW_HOURS
-    elif (not isinstance(window_hours, int) or isinstance(window_hours, bool)
-          or not 1 <= window_hours <= MAX_WINDOW_HOURS):
-        v.error(f"{path}.window_hours",
-                f"must be a whole number of hours from 1 to {MAX_WINDOW_HOURS}, "
-                f"not {_show(window_hours)}")
-    description = v.string(record, "description", path, max_length=100_000)
-    terms = _read_terms(v, path, record)
-    tags = v.slug_list(record, "tags", path)
-    expected = v.slug_list(record, "expected", path)
-    is_published = v.boolean(record, "published", path, default=True)
-    return EventSpec(path=path, slug=slug, title=title, occurred_at=occurred_at,
-                     window_hours=window_hours, description=description, terms=terms, tags=tags,
-                     expected=expected, is_published=is_published)
-
-
-def _read_terms(v: _Validator, path: str, record: dict) -> dict[str, list[str]] | None:
-    terms = record.get("terms")
-    if terms is None:
-        return {}
-    if not isinstance(terms, dict):
-        v.error(f"{path}.terms", "must be an object mapping a language to a list of terms, "
-                                 f"like {{\"en\": [\"Maduro\"]}}, not {_show(terms)}")
-        return None
-    result, ok = {}, True
-    for lang, words in terms.items():
-        where = f"{path}.terms.{lang}"
-        if not v.lang_ok(lang, where):
-            ok = False
-            continue
-        if not isinstance(words, list):
-            v.error(where, f"must be a list of terms, not {_show(words)}")
-            ok = False
-            continue
-        for i, word in enumerate(words):
-            if not isinstance(word, str) or not word.strip():
-                v.error(f"{where}[{i}]", f"must be a non-empty string, not {_show(word)}")
-                ok = False
-        result[lang] = list(words)
-    return result if ok else None
+        read.append((i, alias.text, alias.lang))
+    repeated = _alias_repeats(v, path, read)
+    return [(text, lang) for i, text, lang in read if i not in repeated]
 
 
 def _check_references(v: _Validator, dataset: ValidatedDataset) -> None:
@@ -718,7 +843,7 @@ class _Importer:
             if current_parent != spec.parent:
                 changed.append("parent")
             stored_aliases = set() if created else {(a.text, a.lang) for a in actor.aliases.all()}
-            if stored_aliases != set(spec.aliases):
+            if stored_aliases != set(spec.alias_pairs):
                 changed.append("aliases")
             stored_speaks_for = (set() if created
                                  else {a.slug for a in actor.speaks_for.all()})
@@ -734,13 +859,13 @@ class _Importer:
 
         for actor, spec, stored_aliases, changed in pending_relations:
             if "aliases" in changed:
-                wanted = set(spec.aliases)
+                wanted = set(spec.alias_pairs)
                 stale = stored_aliases - wanted
                 for text, lang in stale:
                     actor.aliases.filter(text=text, lang=lang).delete()
                 Alias.objects.bulk_create(
                     Alias(actor=actor, text=text, lang=lang)
-                    for text, lang in spec.aliases if (text, lang) not in stored_aliases
+                    for text, lang in spec.alias_pairs if (text, lang) not in stored_aliases
                 )
             if "speaks_for" in changed:
                 actor.speaks_for.set([self._actor(slug, by_slug) for slug in spec.speaks_for])
