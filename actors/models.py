@@ -5,6 +5,8 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from actors.countries import validate_country_code
+
 
 class ActorQuerySet(models.QuerySet):
     def active(self):
@@ -21,8 +23,9 @@ class Actor(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    # ISO 3166-1 alpha-2; empty for international bodies.
-    country = models.CharField(max_length=2, blank=True)
+    # ISO 3166-1 alpha-2; empty for international bodies. Validated against the
+    # maintained list (actors/countries.py), so the admin cannot store "XX".
+    country = models.CharField(max_length=2, blank=True, validators=[validate_country_code])
     description = models.TextField(blank=True)
     wikidata_id = models.CharField(max_length=20, blank=True)
     is_active = models.BooleanField(default=True)
