@@ -146,7 +146,12 @@ class KeyQuote:
 
 
 def key_quote(row: ResponderRow) -> KeyQuote | None:
-    link = row.responder.link
+    return responder_quote(row.responder)
+
+
+def responder_quote(responder) -> KeyQuote | None:
+    """The key quote of the statement that gave a responder its status."""
+    link = responder.link
     if link is None:
         return None
     statement = link.statement

@@ -12,7 +12,16 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from statements.web import api, feeds
-from statements.web.views import actors, backfill, changes, curation, events, research, review
+from statements.web.views import (
+    actors,
+    backfill,
+    changes,
+    compare,
+    curation,
+    events,
+    research,
+    review,
+)
 
 event_urls = [
     path("", events.event_list, name="event-list"),
@@ -25,6 +34,7 @@ event_urls = [
 actor_urls = [
     path("", actors.actor_list, name="actor-list"),
     path("<slug:slug>/", actors.actor_detail, name="actor-detail"),
+    path("<slug:slug>/compare/", compare.actor_compare, name="actor-compare"),
     path("<slug:slug>/feed.atom", feeds.ActorFeed(), name="actor-feed"),
 ]
 
@@ -96,6 +106,7 @@ urlpatterns = [
     path("actors/", include(actor_urls)),
     path("statements/", include(statement_urls)),
     path("matrix/", include(matrix_urls)),
+    path("compare/", compare.compare_events, name="compare"),
     path("silences/feed.atom", feeds.SilencesFeed(), name="silences-feed"),
     path("changes/", changes.changes_page, name="changes"),
     path("changes/feed.atom", changes.ChangesFeed(), name="changes-feed"),

@@ -9,6 +9,7 @@ from actors.graph import ActorGraph
 from actors.models import Actor, Role
 from statements.curation.health import source_health
 from statements.models import Source, Statement
+from statements.research.compare import telling_pairs
 from statements.research.matrix import record_summary
 from statements.timeline.selector import actor_record
 
@@ -64,5 +65,6 @@ def actor_detail(request, slug):
         "statement_count": statements.count(),
         "record": record,
         "summary": record_summary(record),
+        "pairs": telling_pairs(record=record),
         "sources": sources.rows,
     })
