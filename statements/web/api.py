@@ -375,6 +375,50 @@ class RecordSummaryOut(Out):
     median_latency_hours: float | None
 
 
+class IntervalOut(Out):
+    start: str = _time()
+    end: str = _time()
+
+
+class EvidenceSourceOut(Out):
+    title: str
+    url: str
+    partial: bool
+    covers: bool = Field(description="Whether this feed vouches for the whole window.")
+    intervals: list[IntervalOut] = Field(description="What the feed covered in the window.")
+    gaps: list[IntervalOut]
+    reason: str | None = Field(description="Why the feed does not vouch, when it does not.")
+
+
+class DecisionOut(Out):
+    decision: str
+    by: str | None
+    at: str | None = _time()
+    note: str
+
+
+class InsteadOut(Out):
+    id: int
+    actor: str | None
+    published_at: str = _time()
+    title: str
+    url: str
+    source: str | None
+    permalink: str
+
+
+class EvidenceOut(Out):
+    """What a `silent` or `no_coverage` status rests on, so that it can be checked."""
+
+    sources: list[EvidenceSourceOut]
+    decision: DecisionOut | None = Field(description="An editor's decision that still holds.")
+    published_in_window: list[InsteadOut] = Field(
+        description="What the actor (and its voices) published in the window instead.")
+
+
+Standing = Literal["confirmed", "suggested", "decision"]
+
+
 class RecordRowOut(Out):
     event: str
     occurred_at: str = _time()
@@ -386,6 +430,8 @@ class RecordRowOut(Out):
     stance: str | None
     intensity: int | None
     statement_id: int | None
+    standing: Standing
+    evidence: EvidenceOut | None = Field(description="For `silent` and `no_coverage`.")
 
 
 class ActorDetailOut(ActorOut):
@@ -482,6 +528,10 @@ class TimelineResponderOut(Out):
     latency_hours: float | None
     through: str | None
     statement_count: int
+    # Added to the contract (DESIGN.md "added fields to come").
+    standing: Standing | None = None
+    evidence: EvidenceOut | None = Field(None, description="For `silent` and `no_coverage`: "
+                                                           "the sources and their intervals.")
 
 
 class TimelineStatementOut(Out):
@@ -700,7 +750,8 @@ def actor(request, slug: str = _slug()):
         raise _not_found(f"actor “{slug}”")
     record = actor_record(actor=found, now=timezone.now(), limit=100)
     summary = record_summary(record)
-    data = actor_json(found, base=_base(request))
+    base = _base(request)
+    data = actor_json(found, base=base)
     data.update({
         "description": found.description,
         "members": [m.slug for m in found.members.all()],
@@ -728,7 +779,9 @@ def actor(request, slug: str = _slug()):
              "through": row.responder.through.slug if row.responder.through else None,
              "stance": row.responder.link.stance if row.responder.link else None,
              "intensity": row.responder.link.intensity if row.responder.link else None,
-             "statement_id": row.responder.link.statement_id if row.responder.link else None}
+             "statement_id": row.responder.link.statement_id if row.responder.link else None,
+             "standing": row.responder.standing,
+             "evidence": exports.evidence_json(row.responder, base_url=base)}
             for row in record
         ],
     })
