@@ -112,6 +112,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # The site's filters (times as the domain writes them), in every template.
+            "builtins": ["statements.web.templatetags.tracker"],
         },
     },
 ]

@@ -10,6 +10,7 @@ from django.db import connection
 
 from tests.browser import browser  # noqa: F401  (the machine's Chromium, via Playwright)
 from tests.feedserver import feed_server  # noqa: F401  (a local HTTP server for feeds)
+from tests.scenarios import build_desk, build_maduro_scenario
 
 
 def pytest_collection_modifyitems(config, items):
@@ -25,3 +26,15 @@ def pytest_collection_modifyitems(config, items):
 def _feeds_on_loopback(settings):
     # Test feeds are served from 127.0.0.1; the guard itself has its own tests.
     settings.FEED_ALLOW_PRIVATE_HOSTS = True
+
+
+@pytest.fixture
+def maduro():
+    """The founding case (tests/scenarios.py: build_maduro_scenario)."""
+    return build_maduro_scenario()
+
+
+@pytest.fixture
+def desk():
+    """One closed event with a suggested link, an open flag and a silence to review."""
+    return build_desk()

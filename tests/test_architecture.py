@@ -144,3 +144,27 @@ def test_text_work_is_free_of_django():
             names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
             names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
             assert not {n for n in names if n.split(".")[0] == "django"}, module
+
+
+def test_no_test_module_imports_another_test_module():
+    # Shared worlds live in tests/scenarios.py (and fixtures in conftest.py): a test
+    # module that imports another collects and couples both.
+    offenders = []
+    for path in (ROOT / "tests").rglob("*.py"):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                if name.startswith("tests.") and name.rsplit(".", 1)[-1].startswith("test_"):
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {name}")
+    assert offenders == []
+
+
+def test_time_labels_are_free_of_django():
+    # Everything from the timeline up writes times through it, exports included.
+    path = MODULES["statements.timeline.labels"]
+    tree = ast.parse(path.read_text())
+    names = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    names |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not {n for n in names if n.split(".")[0] in ("django", "statements", "actors")}

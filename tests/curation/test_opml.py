@@ -5,13 +5,13 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from actors.models import Actor
 from statements.curation.opml import OpmlError, export_opml, import_opml, parse_opml
 from statements.models import Source
 from tests import factories as f
+from tests.scenarios import login
 
 pytestmark = pytest.mark.django_db
 
@@ -155,12 +155,6 @@ def test_a_malformed_file_is_refused_with_a_clear_message(content, message):
 
 
 # --- the pages ------------------------------------------------------------------------------
-
-
-def login(client, role):
-    user = User.objects.create_user(role.lower(), password="pw")
-    user.groups.add(Group.objects.get(name=role))
-    client.force_login(user)
 
 
 def post_file(client, text):

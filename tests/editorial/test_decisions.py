@@ -16,8 +16,7 @@ from statements.models import EventLink, Flag, SilenceReview, Statement
 from statements.responses.statuses import event_responses
 from statements.tasks import queue_silence_reviews as queue_silence_reviews_task
 from tests import factories as f
-from tests.web.test_event_pages import T0, WINDOW_END, build_maduro_scenario
-from tests.web.test_permissions import build_desk, user_in
+from tests.scenarios import T0, WINDOW_END, build_desk, build_maduro_scenario, user_in
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from actors.models import Actor, ActorGroup
 from statements.models import Tag
 from tests import factories as f
 from tests.factories import utc
-from tests.web.test_event_pages import AFTER, build_maduro_scenario, text_of
+from tests.scenarios import AFTER, build_maduro_scenario, text_of
 
 pytestmark = pytest.mark.django_db
 

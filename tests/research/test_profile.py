@@ -10,7 +10,7 @@ from actors.models import Actor, Role
 from statements.models import FetchAttempt, Tag
 from tests import factories as f
 from tests.factories import utc
-from tests.web.test_event_pages import text_of
+from tests.scenarios import build_maduro_scenario, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -19,8 +19,6 @@ pytestmark = pytest.mark.django_db
 def putin_record():
     """Putin answered Venezuela 2019 in 24.5 h and Syria 2024 through Peskov in 30 h, and
     said nothing on Venezuela 2026 although the Kremlin's feed covered the window."""
-    from tests.web.test_event_pages import build_maduro_scenario
-
     scenario = build_maduro_scenario()
     a, feeds = scenario["actors"], scenario["feeds"]
     venezuela = Tag.objects.get(slug="venezuela")

@@ -2,38 +2,26 @@
 filters and their combinations, snippets, pagination, exports and query counts."""
 
 import csv
-import hashlib
 import io
-import itertools
 import json
 import re
 from datetime import timedelta
 
 import pytest
-from django.urls import reverse
 
 from actors.models import Actor, ActorGroup, Alias
 from statements.models import EventLink, Statement
 from statements.research import search as search_module
 from tests import factories as f
 from tests.factories import utc
+from tests.scenarios import search_said as said
+from tests.scenarios import text_of as visible_text
 
 pytestmark = pytest.mark.django_db
 
 URL = "/statements/"
 T0 = utc(2026, 1, 3, 6)
 Kind = Actor.Kind
-_seq = itertools.count(1)
-
-
-def said(by, title, text="", *, language="en", when=None, source=None) -> Statement:
-    n = next(_seq)
-    return Statement.objects.create(
-        source=source, actor=by, attribution=Statement.Attribution.FEED_DEFAULT,
-        entry_id=f"search-{n}", url=f"https://news.example/{n}", title=title, body_text=text,
-        language=language, published_at=when or T0 + timedelta(hours=n),
-        content_hash=hashlib.sha256(f"search-{n}".encode()).hexdigest(),
-    )
 
 
 def found(client, **params) -> list[int]:
@@ -44,9 +32,7 @@ def found(client, **params) -> list[int]:
 
 
 def text_of(response) -> str:
-    from tests.web.test_event_pages import text_of as _text_of
-
-    return _text_of(response.content.decode())
+    return visible_text(response.content.decode())
 
 
 @pytest.fixture
@@ -157,9 +143,10 @@ def test_snippets_mark_the_hits_and_escape_the_text(client, world):
     assert "On &lt;b&gt;<mark>sanctions</mark>&lt;/b&gt;" in html
 
 
-def test_the_vector_is_kept_current_on_write_by_the_database(client, world):
+def test_the_vector_is_written_with_the_row(client, world):
     statement = world["s"]["body_only"]
-    Statement.objects.filter(pk=statement.pk).update(title="Remarks on Guaidó")
+    statement.title = "Remarks on Guaidó"
+    statement.save(update_fields=["title"])
     assert set(found(client, q="Guaidó")) == {statement.pk}
     # A bulk insert, as the ingest pipeline does it, is searchable at once.
     Statement.objects.bulk_create([Statement(
@@ -361,25 +348,6 @@ def test_the_word_stem_fallback_finds_inflected_words_without_full_text(
     assert "Word-stem search" in html
 
 
-def test_the_nav_link_resolves_by_name(client, world):
-    assert reverse("statement-search") == URL
-
-
-def build_world_for_browser():
-    """Five statements for the browser test: sanctions and Maduro in both languages."""
-    mfa = f.actor("russian-mfa", name="Russian Foreign Ministry", kind=Kind.INSTITUTION)
-    maduro = f.actor("nicolas-maduro", name="Nicolás Maduro")
-    Alias.objects.create(actor=maduro, text="Maduro", lang="en")
-    Alias.objects.create(actor=maduro, text="Мадуро", lang="ru")
-    return [
-        said(mfa, "О санкциях", "Новые санкции против Каракаса недопустимы.", language="ru"),
-        said(mfa, "On sanctions", "Sanctions against Caracas are unacceptable."),
-        said(mfa, "О задержании Мадуро", "Задержание Николаса Мадуро.", language="ru"),
-        said(mfa, "On the capture of Maduro", "The capture of Nicolas Maduro."),
-        said(mfa, "On economic issues", "Growth and budgets."),
-    ]
-
-
 def test_events_the_words_name_are_offered_with_all_their_statements(client, world):
     world["event"].terms = {"en": ["Maduro", "Venezuela"], "ru": ["Мадуро"]}
     world["event"].save()
@@ -388,3 +356,20 @@ def test_events_the_words_name_are_offered_with_all_their_statements(client, wor
     # Linked statements that never name him are one click away.
     assert world["s"]["ru_sanctions"].pk in found(client, event="maduro-capture-2026")
     assert "?event=maduro-capture-2026" not in client.get(URL, {"q": "Treasury"}).content.decode()
+
+
+# --- one normaliser: inflected forms find base forms and back (issue 10) --------------
+
+
+@pytest.mark.parametrize(
+    ("stored", "query"),
+    [("Тегеран заявил о готовности", "в Тегеране"), ("Лавров сказал журналистам", "Лаврову"),
+     ("Переговоры в Кишинёве", "Кишинёв"), ("Ситуация в Судане", "Судан")],
+)
+def test_a_query_in_any_form_finds_every_form(client, db, stored, query):
+    mfa = f.actor("russian-mfa", name="Russian Foreign Ministry", kind=Kind.INSTITUTION)
+    statement = said(mfa, stored, language="ru")
+    said(mfa, "Другая новость", language="ru")
+    assert found(client, q=query) == [statement.pk]
+    html = client.get(URL, {"q": query}).content.decode()
+    assert "<mark>" in html

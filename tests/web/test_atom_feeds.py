@@ -11,7 +11,7 @@ from django.utils import timezone
 from statements.alerts.delivery import feed_token
 from statements.models import Alert, SilenceReview, Subscription
 from tests import factories as f
-from tests.web.test_event_pages import T0, build_maduro_scenario
+from tests.scenarios import T0, build_maduro_scenario
 
 pytestmark = pytest.mark.django_db
 

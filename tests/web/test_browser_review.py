@@ -12,15 +12,13 @@ import pytest
 
 from statements.models import EventLink, Flag
 from tests.browser import DESKTOP, PHONE
-from tests.web.test_permissions import PASSWORD, user_in
+from tests.scenarios import PASSWORD, build_maduro_scenario, user_in
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def maduro(transactional_db):
-    from tests.web.test_event_pages import build_maduro_scenario
-
     return build_maduro_scenario()
 
 

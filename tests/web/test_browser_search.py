@@ -10,13 +10,13 @@ from __future__ import annotations
 import pytest
 
 from tests.browser import DESKTOP, PHONE
+from tests.scenarios import build_world_for_browser
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def statements(transactional_db):
-    from tests.research.test_search import build_world_for_browser
 
     return build_world_for_browser()
 

@@ -15,14 +15,13 @@ from pathlib import Path
 import pytest
 
 from tests.browser import DESKTOP, PHONE, save_screenshots
+from tests.scenarios import build_maduro_scenario
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def maduro(transactional_db):
-    from tests.web.test_event_pages import build_maduro_scenario
-
     return build_maduro_scenario()
 
 

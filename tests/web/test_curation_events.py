@@ -13,6 +13,7 @@ from config.celery import app as celery_app
 from statements.models import Event, EventLink, Tag
 from tests import factories as f
 from tests.factories import utc
+from tests.scenarios import login
 
 pytestmark = pytest.mark.django_db
 
@@ -41,12 +42,6 @@ def desk():
         "other": f.statement(mfa, T0 + timedelta(hours=6), title="On trade with India"),
     }
     return {"mfa": mfa, "putin": putin, "group": group, "statements": statements}
-
-
-def login(client, role):
-    user = User.objects.create_user(role.lower(), password="pw")
-    user.groups.add(Group.objects.get(name=role))
-    client.force_login(user)
 
 
 def form_data(desk, **changes):

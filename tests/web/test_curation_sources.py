@@ -14,6 +14,7 @@ from config.celery import app as celery_app
 from statements.ingest.preview import preview_feed
 from statements.models import FetchAttempt, Source, Statement
 from tests import factories as f
+from tests.scenarios import login
 
 pytestmark = pytest.mark.django_db
 
@@ -83,12 +84,6 @@ def test_the_preview_is_guarded_like_a_poll(settings, feed_server):
 
 
 # --- the page ---------------------------------------------------------------------------------
-
-
-def login(client, role):
-    user = User.objects.create_user(role.lower(), password="pw")
-    user.groups.add(Group.objects.get(name=role))
-    client.force_login(user)
 
 
 def test_an_admin_tests_a_feed_on_the_page(client, feed_server, speakers):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.web.test_permissions import user_in
+from tests.scenarios import user_in
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,5 @@
 """The read pages: event list, event timeline (with its htmx fragment), actors, statements."""
 
-import html as htmllib
 import re
 from datetime import timedelta
 from itertools import pairwise
@@ -8,118 +7,20 @@ from itertools import pairwise
 import pytest
 from django.urls import reverse
 
-from actors.models import Actor, ActorGroup, Role
-from statements.models import EventLink, FetchAttempt, Tag
+from actors.models import Actor, ActorGroup
+from statements.models import Tag
 from tests import factories as f
-from tests.factories import utc
+from tests.scenarios import AFTER, T0, text_of
 
 pytestmark = pytest.mark.django_db
 
-T0 = utc(2026, 1, 3, 6)
-WINDOW_END = T0 + timedelta(hours=72)
-AFTER = WINDOW_END + timedelta(days=30)
 Kind = Actor.Kind
-
-
-def build_maduro_scenario():
-    """The founding case, condensed: Russia answers through its Foreign Ministry within
-    hours, Putin stays silent although the Kremlin's feed covers the window, Cuba
-    condemns at once, Iran answers days late, and nobody watches Xi or Belarus well
-    enough to call them silent."""
-    a = {}
-    a["russia"] = f.actor("russia", kind=Kind.STATE, country="RU")
-    a["kremlin"] = f.actor("kremlin", name="Presidential Executive Office",
-                           kind=Kind.INSTITUTION, parent=a["russia"])
-    a["putin"] = f.actor("vladimir-putin", name="Vladimir Putin", parent=a["kremlin"])
-    a["peskov"] = f.actor("dmitry-peskov", name="Dmitry Peskov", parent=a["kremlin"],
-                          speaks_for=[a["putin"]])
-    a["mfa"] = f.actor("russian-mfa", name="Russian Ministry of Foreign Affairs",
-                       kind=Kind.INSTITUTION, parent=a["russia"])
-    a["zakharova"] = f.actor("maria-zakharova", name="Maria Zakharova", parent=a["mfa"],
-                             speaks_for=[a["mfa"]])
-    a["cuba"] = f.actor("cuba", kind=Kind.STATE, country="CU")
-    a["iran"] = f.actor("iran-mfa", name="Iranian Foreign Ministry", kind=Kind.INSTITUTION,
-                        country="IR")
-    a["china"] = f.actor("china", kind=Kind.STATE, country="CN")
-    a["xi"] = f.actor("xi-jinping", name="Xi Jinping", parent=a["china"])
-    a["belarus"] = f.actor("belarus", kind=Kind.STATE, country="BY")
-    a["un"] = f.actor("un-secretary-general", name="UN Secretary-General",
-                      kind=Kind.ORGANIZATION)
-    Role.objects.create(person=a["putin"], institution=a["kremlin"], title="President of Russia")
-
-    allies = ActorGroup.objects.create(slug="russia-and-allies", name="Russia and allies")
-    allies.members.set([a["russia"], a["putin"], a["cuba"], a["belarus"]])
-
-    feeds = {
-        "kremlin": f.source(a["kremlin"], title="Kremlin news", url="https://kremlin.example/rss"),
-        "mfa": f.source(a["mfa"], title="MFA statements", url="https://mid.example/rss"),
-        "cuba": f.source(a["cuba"], title="Cuban government", url="https://cuba.example/rss"),
-        "iran": f.source(a["iran"], title="Iran MFA", url="https://iran.example/rss"),
-        "belarus": f.source(a["belarus"], title="Belarus MFA", url="https://by.example/rss"),
-        "un": f.source(a["un"], title="UN press", url="https://un.example/rss"),
-    }
-    for key in ("kremlin", "mfa", "iran", "un"):
-        f.fetched(feeds[key], AFTER, oldest=T0 - timedelta(days=30))
-    # Belarus: fetched before the event, then failing until well after the window.
-    f.fetched(feeds["belarus"], T0 + timedelta(hours=10), oldest=T0 - timedelta(days=5))
-    f.fetched(feeds["belarus"], T0 + timedelta(hours=30), outcome=FetchAttempt.Outcome.ERROR,
-              error="HTTP 503")
-
-    event = f.event(
-        slug="maduro-capture-2026", title="United States captures Nicolás Maduro",
-        occurred_at=T0, window_hours=72,
-        description="US forces seize Venezuela's president and fly him to New York.",
-        expected=[a["russia"], a["putin"], a["mfa"], a["cuba"], a["iran"], a["xi"],
-                  a["belarus"], a["un"]],
-    )
-    event.tags.set([Tag.objects.create(slug="venezuela"), Tag.objects.create(slug="us")])
-
-    def said(key, hours, title, stance="neutral", intensity=0, status="suggested", **kw):
-        by = a[key]
-        source = kw.pop("source", feeds.get(key) or feeds.get({"zakharova": "mfa"}.get(key, "")))
-        stmt = f.statement(by, T0 + timedelta(hours=hours), source=source, title=title)
-        stmt.url = f"https://news.example/{key}/{stmt.pk}"
-        stmt.save(update_fields=["url"])
-        return f.link(event, stmt, status=status, stance=stance, intensity=intensity,
-                      cues=kw.get("cues", []), matched_terms=kw.get("terms", ["Venezuela"]))
-
-    links = {
-        "warning": said("mfa", -3, "On the situation around Venezuela", "concern", 1,
-                        terms=["Venezuela"]),
-        "mfa": said("mfa", 5.5, "Statement on the US armed aggression against Venezuela",
-                    "condemns", 2, status="confirmed",
-                    cues=["armed aggression", "condemnable"], terms=["Venezuela", "Maduro"]),
-        "cuba": said("cuba", 2, "Cuba denounces state terrorism against Venezuela",
-                     "condemns", 3, cues=["state terrorism"]),
-        "un": said("un", 20, "Secretary-General deeply alarmed by events in Venezuela",
-                   "concern", 1, cues=["deeply alarmed"]),
-        "zakharova": said("zakharova", 30, "Briefing: Zakharova on Venezuela", "concern", 1),
-        "mfa_later": said("mfa", 100, "On preserving the sovereignty of Venezuela",
-                          "concern", 1, cues=["sovereignty"]),
-        "iran": said("iran", 16 * 24, "Iran condemns the abduction of President Maduro",
-                     "condemns", 2),
-        "rejected": said("kremlin", 8, "Putin meets the governor of Kursk region",
-                         status=EventLink.Status.REJECTED, terms=["Venezuela"]),
-    }
-    return {"event": event, "actors": a, "feeds": feeds, "links": links, "group": allies}
-
-
-@pytest.fixture
-def maduro():
-    return build_maduro_scenario()
 
 
 def page(client, path, **params):
     response = client.get(path, params)
     assert response.status_code == 200
     return response.content.decode()
-
-
-def text_of(html):
-    """The visible text, whitespace collapsed, to assert what a reader sees."""
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    html = re.sub(r"</?(a|strong|em|span|time)\b[^>]*>", "", html)  # inline: no gap
-    return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
 def status_row(html, slug):

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from statements.models import EventLink, Flag, SilenceReview
-from tests.web.test_event_pages import build_maduro_scenario, text_of
+from tests.scenarios import build_maduro_scenario, text_of
 
 pytestmark = pytest.mark.django_db
 

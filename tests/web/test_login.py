@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from statements.web import access
-from tests.web.test_permissions import PASSWORD, user_in
+from tests.scenarios import PASSWORD, user_in
 
 pytestmark = pytest.mark.django_db
 

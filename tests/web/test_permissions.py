@@ -4,74 +4,19 @@ whether through the pages or by a crafted POST."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
-from django.apps import apps
-from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 
-from actors.models import Actor
 from statements.models import EventLink, Flag, SilenceReview, Statement
-from tests import factories as f
-from tests.factories import utc
+from tests.scenarios import PASSWORD, build_desk, client_for, user_in
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "a long and correct horse battery"
-T0 = utc(2026, 1, 3, 6)
 ROLES = ("anonymous", "Researcher", "Editor", "Admin")
-
-
-def ensure_roles() -> None:
-    """The role groups come from a data migration; a transactional test (the browser's)
-    flushes the tables after it runs, so later tests re-create them the same way."""
-    if Group.objects.filter(name="Editor").exists():
-        return
-    roles = importlib.import_module("statements.migrations.0003_roles")
-    # create_roles clears models_module on the app configs it is given (fine on a
-    # migration's frozen state, not on the live registry): put them back afterwards.
-    saved = {config.label: config.models_module for config in apps.get_app_configs()}
-    try:
-        roles.create_roles(apps, None)
-    finally:
-        for config in apps.get_app_configs():
-            config.models_module = saved[config.label]
-
-
-def user_in(role: str, username: str | None = None) -> User:
-    """A user holding one of the role groups of migration 0003 (Admins are also staff)."""
-    ensure_roles()
-    user = User.objects.create_user(username or role.lower(), password=PASSWORD,
-                                    is_staff=role == "Admin")
-    user.groups.add(Group.objects.get(name=role))
-    return user
-
-
-def client_for(role: str, **kwargs) -> Client:
-    client = Client(**kwargs)
-    if role != "anonymous":
-        client.force_login(user_in(role))
-    return client
-
-
-def build_desk():
-    """One closed event with a suggested link, an open flag and a silence awaiting review."""
-    putin = f.actor("vladimir-putin", name="Vladimir Putin")
-    mfa = f.actor("russian-mfa", name="Russian MFA", kind=Actor.Kind.INSTITUTION)
-    event = f.event(slug="maduro-capture-2026", title="United States captures Maduro",
-                    occurred_at=T0, expected=[putin, mfa], terms={"en": ["Maduro"]})
-    statement = f.statement(mfa, T0 + timedelta(hours=5), title="Statement on Maduro")
-    link = f.link(event, statement, stance="concern", intensity=1, matched_terms=["Maduro"])
-    flag = Flag.objects.create(kind=Flag.Kind.MISSING_RESPONSE, event=event, actor=putin,
-                               note="Check the Kremlin's Telegram")
-    review = SilenceReview.objects.create(event=event, actor=putin, status_at_close="silent")
-    return {"putin": putin, "mfa": mfa, "event": event, "statement": statement, "link": link,
-            "flag": flag, "review": review}
 
 
 def snapshot() -> dict:

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from statements.models import EventLink, Flag, SilenceReview, Statement
 from tests import factories as f
-from tests.web.test_permissions import build_desk, client_for
+from tests.scenarios import build_desk, client_for
 
 pytestmark = pytest.mark.django_db
 

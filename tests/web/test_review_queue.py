@@ -14,7 +14,7 @@ from statements.editorial import decisions as editorial
 from statements.models import EventLink, Flag, SilenceReview
 from tests import factories as f
 from tests.factories import utc
-from tests.web.test_permissions import build_desk, client_for, user_in
+from tests.scenarios import build_desk, client_for, user_in
 
 pytestmark = pytest.mark.django_db
 

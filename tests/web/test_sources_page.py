@@ -6,7 +6,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -16,6 +15,7 @@ from config.celery import app as celery_app
 from statements.curation.health import HISTORY_LENGTH, source_health
 from statements.models import FetchAttempt, Source
 from tests import factories as f
+from tests.scenarios import login
 
 pytestmark = pytest.mark.django_db
 
@@ -126,12 +126,6 @@ def test_the_page_takes_the_same_queries_for_many_sources(client):
 
 
 # --- actions -----------------------------------------------------------------------------------
-
-
-def login(client, role):
-    user = User.objects.create_user(role.lower(), password="pw")
-    user.groups.add(Group.objects.get(name=role))
-    client.force_login(user)
 
 
 def test_an_admin_polls_a_source_now(client, feed_server, eager_tasks,
