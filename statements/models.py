@@ -145,6 +145,18 @@ class CoverageInterval(models.Model):
         return f"{self.source}: {self.start:%Y-%m-%d %H:%M} – {self.end:%Y-%m-%d %H:%M}"
 
 
+class StatementQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Rows that come without a search vector get one from the project's normaliser,
+        so any bulk insert (a fixture, an import) is searchable like a polled entry."""
+        objs = list(objs)
+        if connections[self.db].vendor == "postgresql":
+            for obj in objs:
+                if obj.search_vector is None:
+                    obj.search_vector = obj.search_vector_literal()
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Statement(models.Model):
     class Attribution(models.TextChoices):
         FEED_DEFAULT = "feed_default", "Feed's default actor"
@@ -236,6 +248,8 @@ class Statement(models.Model):
     removed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     removal_checked_at = models.DateTimeField(null=True, blank=True)
 
+    objects = StatementQuerySet.as_manager()
+
     # Editorial changes (re-attribution, manual entries) are kept with who and when;
     # the feed's own text is provenance and is not versioned here.
     history = HistoricalRecords(
@@ -251,9 +265,6 @@ class Statement(models.Model):
     def __str__(self):
         return self.title or self.body_text[:80] or f"Statement {self.pk}"
 
-    def get_absolute_url(self):
-        return reverse("statement-detail", args=[self.pk])
-
     def save(self, *args, **kwargs):
         # The search index is written with the row (no trigger re-parses it), so a
         # statement saved one by one (an editor's, a fixture's) is searchable too.
@@ -265,6 +276,9 @@ class Statement(models.Model):
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "search_vector"}
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("statement-detail", args=[self.pk])
 
     def search_vector_literal(self) -> str:
         """The tsvector of this statement, from the project's one normaliser."""

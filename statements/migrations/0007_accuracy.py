@@ -9,9 +9,26 @@ from django.db import migrations, models
 # row with PostgreSQL's Snowball configurations, goes; every stored statement
 # is re-indexed here, so nothing stored stops being searchable.
 
+# What stays in the database is a safety net, not the index: a row inserted
+# without a vector (a raw bulk insert that bypassed Statement.save and the
+# pipeline) gets a plain 'simple' one, lowercased words, so it is never
+# unsearchable; a row that brings its vector is stored as given, unparsed.
 DROP_TRIGGER = """
 DROP TRIGGER IF EXISTS statements_statement_search_vector ON statements_statement;
-DROP FUNCTION IF EXISTS statements_statement_search_vector_update();
+CREATE OR REPLACE FUNCTION statements_statement_search_vector_update()
+RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.search_vector IS NULL THEN
+    NEW.search_vector :=
+      setweight(to_tsvector('pg_catalog.simple', coalesce(NEW.title, '')), 'A') ||
+      setweight(to_tsvector('pg_catalog.simple', left(coalesce(NEW.body_text, ''), 200000)), 'B');
+  END IF;
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER statements_statement_search_vector
+  BEFORE INSERT ON statements_statement
+  FOR EACH ROW EXECUTE FUNCTION statements_statement_search_vector_update();
 """
 BATCH = 1000
 

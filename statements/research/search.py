@@ -32,7 +32,7 @@ from functools import cached_property
 from urllib.parse import urlencode
 
 from django import forms
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import F, Func, Prefetch, Q, QuerySet, TextField, Value
@@ -45,7 +45,13 @@ from actors.models import Actor, ActorGroup, Alias
 from statements.models import Event, EventLink, Source, Stance, Statement
 from statements.research.csvfiles import CitationWriter, metadata, one_line
 from statements.text.highlight import mark_spans
-from statements.text.terms import TermIndex, longest_first, tokenize
+from statements.text.terms import (
+    TermIndex,
+    content_words,
+    is_function_word,
+    longest_first,
+    tokenize,
+)
 from statements.timeline.labels import iso_utc  # noqa: F401  (web/api.py imports it from here)
 
 PAGE_SIZE = 20
@@ -287,7 +293,10 @@ def search_terms(q: str, *, names: str = NAMES_ALL) -> list[SearchTerm]:
                                 actor_name=", ".join(actor_names[i] for i in actor_ids)))
         position = end
     terms.extend(SearchTerm(typed=t.surface, phrases=(t.surface,)) for t in tokens[position:])
-    return terms
+    # «в Тегеране» is searched as «Тегеране»: a lone preposition or article is no term.
+    meaningful = [t for t in terms if t.actor_name
+                  or not all(is_function_word(w) for w in tokenize(t.typed))]
+    return meaningful or terms
 
 
 # --- the search -----------------------------------------------------------------
@@ -338,13 +347,10 @@ class Search:
         return page
 
     def hit(self, statement: Statement) -> Hit:
-        if self.full_text and self.terms:
-            title = _marked(getattr(statement, "title_headline", None) or statement.title)
-            snippet = _marked(getattr(statement, "headline", "") or "",
-                              whole=statement.body_text)
-        else:
-            title = _python_marked(statement.title, self.stems)
-            snippet = _python_snippet(statement.body_text, self.stems)
+        # Marked by the same keys the index holds (statements.text.terms), on both
+        # databases, and only for the page shown: «Тегеране» is marked for «Тегеран».
+        title = _python_marked(statement.title, self.stems)
+        snippet = _python_snippet(statement.body_text, self.stems)
         return Hit(statement=statement, title_html=title, snippet_html=snippet,
                    rank=getattr(statement, "rank", None))
 
@@ -368,23 +374,16 @@ def search_statements(*, filters: SearchFilters) -> Search:
     terms = search_terms(filters.q, names=filters.names)
     full_text = full_text_available()
     stems: frozenset[str] = frozenset()
+    if terms:
+        stems = frozenset(key for term in terms for p in term.phrases
+                          for t in _fallback_tokens(term, p) for key in t.keys)
     if terms and full_text:
         query = _tsquery(terms)
-        config = StatementConfig()
         statements = statements.filter(search_vector=query).annotate(
             rank=SearchRank(F("search_vector"), query),
-            title_headline=SearchHeadline(
-                "title", query, config=config, start_sel=MARK_START, stop_sel=MARK_END,
-                highlight_all=True),
-            headline=SearchHeadline(
-                Left("body_text", 20_000), query, config=config, start_sel=MARK_START,
-                stop_sel=MARK_END, max_words=SNIPPET_WORDS, min_words=15, max_fragments=2,
-                fragment_delimiter=" … "),
         )
     elif terms:
-        statements = statements.filter(_fallback_condition(terms))
-        stems = frozenset(t.stem for term in terms for p in term.phrases
-                          for t in _fallback_tokens(term, p))
+        statements = statements.filter(_fallback_condition(terms, statements))
     statements = statements.order_by(*_ordering(filters, ranked=bool(terms) and full_text))
     return Search(filters=filters, terms=terms, queryset=statements, full_text=full_text,
                   stems=stems)
@@ -417,49 +416,82 @@ class StatementConfig(Func):
 
 
 def _tsquery(terms: list[SearchTerm]) -> SearchQuery:
-    """AND over the terms, OR over each term's phrases, each parsed in English and Russian."""
+    """AND over the terms, OR over each term's phrases; each word of a phrase is any of
+    its keys (lemmas, stems) and the words follow each other — the keys the search
+    vector was written with, so a query in any form meets every form."""
 
-    def both(text: str, search_type: str) -> SearchQuery:
-        return (SearchQuery(text, search_type=search_type, config="english")
-                | SearchQuery(text, search_type=search_type, config="russian"))
+    def lexeme(key: str) -> str:
+        return "'" + key.replace("\\", "\\\\").replace("'", "''") + "'"
+
+    def phrase_query(phrase: str, *, as_typed: bool) -> SearchQuery | None:
+        tokens = content_words(tokenize(phrase))
+        if as_typed:
+            # Web-search syntax: quotes, "or" and minus keep their meaning; each
+            # word is searched as its first key.
+            text = phrase
+            for token in reversed(tokens):
+                if token.norm != "or":
+                    text = text[:token.start] + token.keys[0] + text[token.end:]
+            return SearchQuery(text, search_type="websearch", config="simple")
+        words = ["(" + " | ".join(lexeme(k) for k in t.keys) + ")" for t in tokens]
+        if not words:
+            return None
+        return SearchQuery(" <-> ".join(words), search_type="raw", config="simple")
 
     combined = None
     for term in terms:
         alternatives = None
         for phrase in term.phrases:
-            query = both(phrase, "websearch" if term.as_typed else "phrase")
+            query = phrase_query(phrase, as_typed=term.as_typed)
+            if query is None:
+                continue
             alternatives = query if alternatives is None else alternatives | query
+        if alternatives is None:
+            continue
         combined = alternatives if combined is None else combined & alternatives
-    return combined
+    return combined if combined is not None else SearchQuery("", config="simple")
 
 
-def _fallback_condition(terms: list[SearchTerm]) -> Q:
-    """Each term must occur, as any of its phrases; each word of a phrase by its stem.
+def _fallback_condition(terms: list[SearchTerm], candidates: QuerySet[Statement]) -> Q:
+    """Without PostgreSQL: the statements where each term occurs as any of its phrases,
+    each word by any of its keys, read by the same normaliser as the index.
 
-    SQLite's LIKE folds case for ASCII only, so a Cyrillic stem is also tried capitalised
-    and in capitals.
+    A LIKE on the first letters of a key narrows the rows first (SQLite folds case
+    for ASCII only, so a Cyrillic prefix is also tried capitalised); the rows left
+    are tokenised and checked word by word. This is the embedded demo's search.
     """
-    condition = Q()
+    wanted = []
+    narrowing = Q()
     for term in terms:
+        phrases = []
+        for phrase in term.phrases:
+            tokens = _fallback_tokens(term, phrase)
+            if tokens:
+                phrases.append(TermIndex([(0, [phrase])]) if not term.as_typed else
+                               TermIndex([(0, [t.surface for t in tokens])]))
+        wanted.append(phrases)
         alternatives = Q(pk__in=[])
         for phrase in term.phrases:
-            words = Q()
-            for token in _fallback_tokens(term, phrase):
-                found = Q(pk__in=[])
-                # The stem drops Latin diacritics ("guaidó" → "guaido"); the word as typed
-                # keeps them, as the stored text does.
-                surface = token.surface.lower()
-                for variant in {token.stem, token.stem.capitalize(), token.stem.upper(),
-                                surface, surface.capitalize()}:
-                    found |= Q(title__icontains=variant) | Q(body_text__icontains=variant)
-                words &= found
-            alternatives |= words
-        condition &= alternatives
-    return condition
+            for token in _fallback_tokens(term, phrase)[:1]:
+                for key in token.keys:
+                    head = key[:max(3, len(key) - 3)] if len(key) > 3 else key
+                    for variant in {head, head.capitalize(), head.upper(),
+                                    token.surface.lower()[:len(head)]}:
+                        alternatives |= (Q(title__icontains=variant)
+                                         | Q(body_text__icontains=variant))
+        narrowing &= alternatives
+    found = []
+    rows = candidates.filter(narrowing).values_list("pk", "title", "body_text", "language")
+    for pk, title, body, language in rows.iterator(chunk_size=500):
+        text = f"{title}\n{body}"
+        tokens = tokenize(text, language)
+        if all(any(index.scan(tokens, text) for index in phrases) for phrases in wanted):
+            found.append(pk)
+    return Q(pk__in=found)
 
 
 def _fallback_tokens(term: SearchTerm, phrase: str):
-    tokens = tokenize(phrase)
+    tokens = content_words(tokenize(phrase))
     if term.as_typed:  # no operators here: "or" and minus signs are read as plain words
         tokens = [t for t in tokens if t.norm != "or"]
     return tokens

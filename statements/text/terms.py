@@ -625,6 +625,34 @@ def search_vector_from_tokens(tokens: Sequence[Token], title_end: int) -> str:
     return " ".join(f"{_lexeme(key)}:{','.join(entries)}" for key, entries in positions.items())
 
 
+_FUNCTION_WORDS_LATIN = frozenset(
+    "a an the of in on at to by for from with and or as is are was were be de la le les des "
+    "du et en el los las y del al".split()
+)
+_FUNCTION_TAGS = frozenset({"PREP", "CONJ", "PRCL", "INTJ"})
+
+
+@lru_cache(maxsize=20_000)
+def _is_function_norm(norm: str) -> bool:
+    if _CYRILLIC.search(norm):
+        parses = _morphology().parse(norm)
+        # The likeliest reading decides: «в» is also the abbreviation of «вольт».
+        return bool(parses) and bool(_FUNCTION_TAGS & parses[0].tag.grammemes)
+    return norm in _FUNCTION_WORDS_LATIN
+
+
+def is_function_word(token: Token) -> bool:
+    """A preposition, conjunction, particle or article: no meaning of its own in a query."""
+    return _is_function_norm(token.norm)
+
+
+def content_words(tokens: Sequence[Token]) -> list[Token]:
+    """The words of a query that carry its meaning: «в Тегеране» is «Тегеране».
+    A query of function words only is kept whole."""
+    kept = [t for t in tokens if not _is_function_norm(t.norm)]
+    return kept or list(tokens)
+
+
 def search_query_keys(words: str) -> list[tuple[str, ...]]:
     """The keys of each word of a query: AND over the words, OR over a word's keys."""
     return [token.keys for token in tokenize(words)]
