@@ -10,6 +10,7 @@ from django.urls import reverse
 from actors.models import Actor, ActorGroup
 from statements.models import Tag
 from tests import factories as f
+from tests.factories import utc
 from tests.scenarios import AFTER, T0, text_of
 
 pytestmark = pytest.mark.django_db
