@@ -1,0 +1,63 @@
+"""The comparison pages in a real browser: ticked events make a shareable URL."""
+
+from __future__ import annotations
+
+import io
+import socket
+
+import pytest
+from django.core.management import call_command
+
+import statements.tasks  # noqa: F401  (registers the tasks load_sample queues, eagerly run)
+
+pytestmark = pytest.mark.browser
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def sample(transactional_db, settings):
+    settings.SAMPLE_FEEDS_BASE_URL = f"http://127.0.0.1:{free_port()}/sample-feeds/"
+    call_command("load_sample", stdout=io.StringIO())
+
+
+def test_ticking_two_events_gives_a_comparison_with_its_own_url(sample, live_server, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(live_server.url + "/compare/")
+    page.get_by_label("Guaidó declares himself interim president of Venezuela").check()
+    page.get_by_label("US forces capture Nicolás Maduro").check()
+    page.get_by_role("button", name="Compare").click()
+    page.wait_for_url("**/compare/?events=**")
+    assert "maduro-capture-2026" in page.url and "venezuela-crisis-2019" in page.url
+    putin = page.locator('tr[data-actor="vladimir-putin"] td')
+    expect(putin).to_have_count(2)
+    expect(putin.nth(0)).to_have_attribute("data-status", "responded")
+    expect(putin.nth(1)).to_have_attribute("data-status", "silent")
+    # The quote opens on demand, in place.
+    quote = putin.nth(0).locator("details.cell-quote")
+    quote.locator("summary").click()
+    expect(quote.locator("blockquote")).to_contain_text("destructive external interference")
+
+    # The URL is the permalink: opened afresh, on a phone, the same comparison.
+    fresh = browser.new_page(viewport={"width": 390, "height": 844})
+    fresh.goto(page.url)
+    expect(fresh.locator('tr[data-actor="vladimir-putin"] td')).to_have_count(2)
+
+
+def test_the_profile_link_opens_putin_2019_against_2026(sample, live_server, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(live_server.url + "/actors/vladimir-putin/")
+    page.locator(".compare-links a").first.click()
+    page.wait_for_url("**/actors/vladimir-putin/compare/?events=**")
+    columns = page.locator("section.compare-column")
+    expect(columns).to_have_count(2)
+    expect(columns.nth(0)).to_have_attribute("data-status", "responded")
+    expect(columns.nth(1)).to_have_attribute("data-status", "silent")
