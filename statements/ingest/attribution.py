@@ -128,6 +128,8 @@ _CUE_PHRASES: dict[_Cue, tuple[str, ...]] = {
 }
 # fmt: on
 _CUES: TermIndex[_Cue] = TermIndex(_CUE_PHRASES.items())
+_WITH = frozenset({"with", "с", "со"})
+_INTERVIEW = frozenset({"interview", "интервью", "entretien", "entrevista"})
 _CUE_PRIORITY = (_Cue.SPEECH_NOUN, _Cue.BY, _Cue.MENTION, _Cue.SPEECH_VERB)
 
 # Text between two words that ends a clause. A "." does too, except after an
@@ -409,6 +411,7 @@ class _TitleReading:
 
     def __init__(self, title: str, tokens: Sequence[Token], names: Sequence[TermMatch[int]]):
         self.tokens = tokens
+        self.title = title
         self.cues = _cue_labels(tokens, title)
         self.name_at = [False] * len(tokens)
         for match in names:
@@ -437,11 +440,18 @@ class _TitleReading:
         follows = self._speech_after(last)
         # "Meeting with Modi, Putin says": a name followed by a speech verb
         # starts its own clause at the comma before it.
-        governor = self._cue_before(match.first_token, stop_at_comma=follows is _Cue.SPEECH_VERB)
+        found = self._cue_at_before(match.first_token, stop_at_comma=follows is _Cue.SPEECH_VERB)
+        governor = found[0] if found else None
+        if governor is _Cue.MENTION and self._interview_with(found[1]):
+            return True  # "Interview with X": X was interviewed, X speaks.
+        if governor is _Cue.SPEECH_VERB and self._trailing_verb(found[1], match.first_token):
+            return True  # «…, — заявил Лавров»: the verb opens a trailing clause.
         if governor is not None:
             return governor in (_Cue.BY, _Cue.SPEECH_NOUN)
         if self.tokens[last].possessive or follows is not None:
             return True
+        if self._trailing_name(match):
+            return True  # «… — Сергей Лавров»: a signature after a dash.
         return (
             may_lead_with_colon
             and self.colon_after_first
@@ -449,7 +459,12 @@ class _TitleReading:
         )
 
     def _cue_before(self, first: int, *, stop_at_comma: bool) -> _Cue | None:
-        """The nearest cue before word `first` in its clause, past names and title words."""
+        found = self._cue_at_before(first, stop_at_comma=stop_at_comma)
+        return found[0] if found else None
+
+    def _cue_at_before(self, first: int, *, stop_at_comma: bool) -> tuple[_Cue, int] | None:
+        """The nearest cue before word `first` in its clause, past names and title
+        words, and its position."""
         clause = self.clause_of[first]
         for position in range(first - 1, -1, -1):
             if self.clause_of[position] != clause:
@@ -458,8 +473,39 @@ class _TitleReading:
                 return None
             cue = self.cues[position]
             if cue is not None and not self.name_at[position]:
-                return cue
+                return cue, position
         return None
+
+    def _interview_with(self, position: int) -> bool:
+        """The mention cue at `position` is "with"/"с" right after "interview"/«интервью»."""
+        return (
+            self.tokens[position].norm in _WITH
+            and position > 0
+            and self.tokens[position - 1].norm in _INTERVIEW
+        )
+
+    def _trailing_verb(self, position: int, first: int) -> bool:
+        """A speech verb opening a clause after the first, right before the name."""
+        clause = self.clause_of[position]
+        return (
+            clause > 0
+            and (position == 0 or self.clause_of[position - 1] != clause)
+            and position == first - 1
+        )
+
+    def _trailing_name(self, match: TermMatch[int]) -> bool:
+        """A name standing alone as the last clause of the title, after a dash."""
+        clause = self.clause_of[match.first_token]
+        if clause == 0 or match.end_token != len(self.tokens):
+            return False
+        start = match.first_token
+        if start > 0 and self.clause_of[start - 1] == clause:
+            # Only a first name (not a known name) may stand before it: «Сергей Лавров».
+            if start - 1 > 0 and self.clause_of[start - 2] == clause:
+                return False
+            start -= 1
+        gap = self.title[self.tokens[start - 1].end : self.tokens[start].start]
+        return "—" in gap or "–" in gap or " - " in gap
 
     def _speech_after(self, last: int) -> _Cue | None:
         """A speech verb or noun shortly after word `last`, before any other name or cue."""

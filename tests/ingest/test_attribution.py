@@ -168,3 +168,100 @@ def test_loading_takes_the_same_queries_for_few_or_many_actors(cast, django_asse
     with django_assert_max_num_queries(0):
         speaker = index.speaker_in("Remarks by Official Number39")
     assert speaker.slug == "official-39"
+
+
+# --- issue 10: offices, action verbs, interviews, trailing speakers, the feed's house ---
+
+
+def decide(cast, title, default, on=None):
+    return SpeakerIndex.load().decide(
+        title=title, default_actor=cast[default] if default else None, on=on
+    )
+
+
+@pytest.fixture
+def offices(cast):
+    from datetime import date
+
+    from actors.models import Role
+
+    medvedev = named(
+        f.actor("dmitry-medvedev", parent=cast["kremlin"], name="Dmitry Medvedev"), "Медведев"
+    )
+    terms = {"en": ["President", "Presidential"], "ru": ["Президент"]}
+    Role.objects.create(person=medvedev, institution=cast["kremlin"], title="President",
+                        started_on=date(2008, 5, 7), ended_on=date(2012, 5, 7), terms=terms)
+    Role.objects.create(person=cast["vladimir-putin"], institution=cast["kremlin"],
+                        title="President", started_on=date(2012, 5, 7), terms=terms)
+    Role.objects.create(person=cast["sergey-lavrov"], institution=cast["russian-mfa"],
+                        title="Minister of Foreign Affairs", started_on=date(2004, 3, 9),
+                        terms={"en": ["Foreign Minister", "Minister"], "ru": ["Министр"]})
+    return cast
+
+
+@pytest.mark.parametrize(
+    "title, default, speaker",
+    [
+        ("Statement by the President of Russia", "kremlin", "vladimir-putin"),
+        ("Presidential statement on Venezuela", "kremlin", "vladimir-putin"),
+        ("The President's address to the Federal Assembly", "kremlin", "vladimir-putin"),
+        ("Заявление Президента России", "kremlin", "vladimir-putin"),
+        ("Президент провёл совещание с членами Правительства", "kremlin", "vladimir-putin"),
+        ("Remarks by the Foreign Minister at a news conference", "russian-mfa", "sergey-lavrov"),
+        ("Министр принял участие в заседании", "russian-mfa", "sergey-lavrov"),
+    ],
+)
+def test_an_office_is_its_holder_on_the_day(offices, title, default, speaker):
+    from datetime import date
+
+    decision = decide(offices, title, default, on=date(2026, 1, 3))
+    assert (decision.actor.slug, decision.attribution) == (speaker, Statement.Attribution.BY_OFFICE)
+    assert decision.note.startswith("by office: ")
+    assert offices[speaker].name in decision.note
+
+
+def test_two_holders_of_an_office_get_their_own_statements(offices):
+    from datetime import date
+
+    earlier = decide(offices, "Statement by the President", "kremlin", on=date(2010, 8, 26))
+    later = decide(offices, "Statement by the President", "kremlin", on=date(2026, 1, 3))
+    assert (earlier.actor.slug, later.actor.slug) == ("dmitry-medvedev", "vladimir-putin")
+    assert "since 2008-05-07" in earlier.note
+
+
+def test_an_office_of_another_house_is_not_resolved(offices):
+    from datetime import date
+
+    decision = decide(offices, "Statement by the President", "venezuela", on=date(2026, 1, 3))
+    assert decision.actor.slug == "venezuela"
+
+
+@pytest.mark.parametrize(
+    "title, default, speaker",
+    [
+        ("Vladimir Putin visits Kaliningrad", "kremlin", "vladimir-putin"),
+        ("Putin launches the new bridge", "kremlin", "vladimir-putin"),
+        ("Путин поручил Правительству подготовить доклад", "kremlin", "vladimir-putin"),
+        ("Лавров рассказал о переговорах", "russian-mfa", "sergey-lavrov"),
+        ("Песков объявил о визите", "kremlin", "dmitry-peskov"),
+        ("Путин открыл новый терминал", "kremlin", "vladimir-putin"),
+        ("Interview with Sergey Lavrov", "russian-mfa", "sergey-lavrov"),
+        ("«Мы не допустим эскалации», — заявил Лавров", "russian-mfa", "sergey-lavrov"),
+        ("Мы готовы к диалогу — Сергей Лавров", "russian-mfa", "sergey-lavrov"),
+        ("Telephone conversation with Narendra Modi", "vladimir-putin", "vladimir-putin"),
+    ],
+)
+def test_speaker_patterns_of_both_languages(cast, title, default, speaker):
+    assert decide(cast, title, default).actor.slug == speaker
+
+
+def test_a_feed_speaks_for_its_own_house(cast):
+    # A Venezuelan feed naming Putin keeps its own voice; Putin is a suggestion.
+    decision = decide(cast, "Statement by Vladimir Putin", "venezuela")
+    assert decision.actor.slug == "venezuela"
+    assert decision.attribution == Statement.Attribution.FEED_DEFAULT
+    assert decision.suggested.slug == "vladimir-putin"
+    assert "outside this feed's institution" in decision.note
+    # Inside the house a name moves the statement: the press secretary in the Kremlin's feed.
+    inside = decide(cast, "Peskov says the Kremlin will respond", "kremlin")
+    assert (inside.actor.slug, inside.suggested) == ("dmitry-peskov", None)
