@@ -27,7 +27,10 @@ def write_csv(path, rows, *, gz=False):
     return path
 
 
-def kremlin_rows(n, start=f.utc(2019, 1, 1)):
+START = f.utc(2019, 1, 1)
+
+
+def kremlin_rows(n, start=START):
     return [
         [f"k{i}", (start + timedelta(hours=12 * i)).isoformat(), f"Meeting number {i}",
          f"The President held meeting {i}.\n\nSecond paragraph.",

@@ -116,7 +116,8 @@ def test_an_rfc5005_atom_archive_is_stored_entry_by_entry_once(feed_server, db):
     assert (checkpoint.pages_done, checkpoint.pages_total, checkpoint.entries_new) == (12, 12, 60)
     stored = Statement.objects.filter(source=source)
     assert stored.count() == 60
-    assert set(stored.values_list("entry_id", flat=True)) == {f"urn:test:atom:{n}" for n in range(60)}
+    expected_ids = {f"urn:test:atom:{n}" for n in range(60)}
+    assert set(stored.values_list("entry_id", flat=True)) == expected_ids
     assert checkpoint.reached_at == entry_time(59)
     # Contiguous pages: one interval from the oldest entry to the newest.
     assert intervals(source) == [(entry_time(59), entry_time(0))]
@@ -189,14 +190,18 @@ def test_past_events_become_silent_or_responded_from_the_backfilled_archive(feed
     quiet = f.event("iran", occurred_at=entry_time(50), window_hours=48,
                     terms={"en": ["Iran"]}, expected=[kremlin])
     now = NEWEST + timedelta(days=1)
-    before = {e.slug: event_responses(event=e, now=now).responders[0].status for e in (spoke, quiet)}
+    def statuses():
+        return {e.slug: event_responses(event=e, now=now).responders[0].status
+                for e in (spoke, quiet)}
+
+    before = statuses()
     assert before == {"venezuela": "no_coverage", "iran": "no_coverage"}
 
     backfill.run_backfill(source=source)
 
     link = EventLink.objects.get(event=spoke)
     assert link.statement.entry_id == "urn:test:atom:33"
-    after = {e.slug: event_responses(event=e, now=now).responders[0].status for e in (spoke, quiet)}
+    after = statuses()
     assert after == {"venezuela": "responded", "iran": "silent"}
 
 

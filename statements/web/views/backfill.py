@@ -19,7 +19,7 @@ from statements.web.htmx import render_page_or_fragment
 @permission_required_for("statements.change_source")
 def source_backfill(request, pk):
     source = get_object_or_404(Source, pk=pk)
-    form = BackfillForm(request.POST or None)
+    form = BackfillForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             backfill.queue_backfill(

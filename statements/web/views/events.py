@@ -9,7 +9,7 @@ from django.views.decorators.http import require_safe
 
 from statements.editorial import decisions as editorial
 from statements.models import Event, EventLink, Statement
-from statements.research import exports
+from statements.research import changes, exports
 from statements.timeline.selector import event_summaries, event_timeline, statement_links
 from statements.timeline.story import event_page
 from statements.web.forms.timeline import TimelineFilterForm
@@ -106,4 +106,6 @@ def statement_detail(request, pk):
     return render(request, "statements/statement_detail.html", {
         "statement": statement,
         "links": statement_links(statement=statement),
+        # Edits and removals after publication: no query unless the statement changed.
+        "changes": changes.statement_history(statement),
     })
