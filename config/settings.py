@@ -61,6 +61,18 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
+    # Production is served over TLS (usually by a proxy in front of gunicorn):
+    # plain HTTP is redirected and browsers are told to stay on HTTPS.
+    # `manage.py check --deploy` passes with these (tests/security/test_deploy_checks.py).
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    # The proxy says the original request was HTTPS; only trust it when one is there.
+    if env_bool("BEHIND_TLS_PROXY", True):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The health check is probed over plain HTTP from inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -74,6 +86,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "simple_history",
+    # Failed logins, per user name and client address, for every login path.
+    "axes",
     # The read API; listed so that its Swagger UI is served from static files, not a CDN.
     "ninja",
     "actors",
@@ -93,7 +107,51 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Records who made each change in the edit history.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a lockout flagged during authentication into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- Security ---------------------------------------------------------------------
+
+# Content-Security-Policy (django-csp) on every response: scripts and styles only
+# from this site's static files, nothing inline (htmx's injected indicator style
+# is turned off by the htmx-config meta tag in base.html), images only from here
+# (feed bodies' remote images are turned into links at ingest), no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Login throttling (django-axes) for the site's login and /admin/login/ alike.
+# A lockout is keyed by the pair (user name, client address): failing five times
+# with someone's name locks out that name *from that address* only, so an attacker
+# cannot lock a real user out; and by the address alone, so one address cannot guess
+# at many accounts. Counts live in the database (AxesDatabaseHandler), not in the
+# cache: with Redis down, logins still work and are still throttled.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "statements.web.access.client_address"
+AXES_LOCKOUT_CALLABLE = "statements.web.access.lockout_response"
+AXES_USERNAME_FORM_FIELD = "username"
+# Failed attempts are kept; successful logins need no row of their own.
+AXES_DISABLE_ACCESS_LOG = True
 
 if not DEBUG:
     # The development server serves static files itself; production uses whitenoise.

@@ -4,6 +4,14 @@ feedparser reads RSS 0.9x/1.0/2.0 and Atom, guesses encodings and tolerates
 broken XML. This module adds what the tracker needs on top: a stable identity
 per entry, UTC dates, HTML sanitised by nh3 (one policy for every feed), plain
 text, and values that fit the database columns.
+
+A feed is hostile input, so the work it can cause is bounded before
+feedparser sees it: entity declarations may expand to at most
+ENTITY_EXPANSION_BUDGET characters (feedparser's loose fallback, used when expat
+refuses a document for amplification, would expand them without limit);
+character references and control characters XML forbids are replaced or
+dropped; and each stored field is cut to a size the database and its full-text
+index take (TITLE_MAX, BODY_HTML_MAX, RAW_MAX), with a note on the attempt.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import html
 import io
+import json
 import logging
 import math
 import re
@@ -31,6 +40,16 @@ logger = logging.getLogger(__name__)
 ENTRY_ID_MAX = Statement._meta.get_field("entry_id").max_length
 URL_MAX = Statement._meta.get_field("url").max_length
 FEED_TITLE_MAX = Source._meta.get_field("title").max_length
+# What one entry may store. PostgreSQL's tsvector holds at most 1 MB, and a
+# statement is a press release, not a book: these leave room for both.
+TITLE_MAX = 1_000
+BODY_HTML_MAX = 200_000
+RAW_MAX = 300_000  # characters of the entry's JSON
+RAW_STRING_MAX = 20_000  # per string, when the raw entry is cut down
+# Characters all internal entity references in a document may expand to, and
+# how many entities it may declare.
+ENTITY_EXPANSION_BUDGET = 100_000
+ENTITY_DECLARATIONS_MAX = 32
 
 
 class FeedParseError(Exception):
@@ -50,6 +69,8 @@ class ParsedEntry:
     published_at_estimated: bool
     content_hash: str
     raw: dict[str, Any] = field(repr=False)
+    # The fields cut to fit (e.g. ("title", "body")), for the attempt's note.
+    cut: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,7 +79,8 @@ class ParsedFeed:
     link: str
     language: str
     entries: list[ParsedEntry]
-    # Set when feedparser read the feed with problems ("bozo") or entries were dropped.
+    # Set when feedparser read the feed with problems ("bozo"), entries were
+    # dropped or fields were cut to fit.
     warning: str = ""
     # The feed's own <link rel=… href=…> (atom:link in RSS too), as (rel, absolute
     # URL): RFC 5005's next / prev-archive / first / last lead a backfill to older pages.
@@ -78,6 +100,8 @@ def parse_feed(
     base_url = base_url if _http_url(base_url) else ""
     if not body.strip():
         raise FeedParseError("Empty response body")
+    _refuse_entity_amplification(body)
+    body = _xml_safe_bytes(body)
     # Without a Content-Type feedparser would assume ISO-8859-1 for an
     # undeclared document; XML's own default (UTF-8, or the prolog) is right.
     # No Content-Location: feedparser would resolve relative ids ("<guid>123</guid>")
@@ -110,8 +134,11 @@ def parse_feed(
     entries: list[ParsedEntry] = []
     seen_ids: set[str] = set()
     repeated = 0
+    cut: dict[str, int] = {}
     for raw_entry in result.entries:
         entry = _parse_entry(raw_entry, base_url=base_url, fetched_at=fetched_at)
+        for name in entry.cut:
+            cut[name] = cut.get(name, 0) + 1
         if entry.entry_id in seen_ids:
             repeated += 1
             continue
@@ -126,6 +153,12 @@ def parse_feed(
         warnings.append(
             f"{repeated} {'entry' if repeated == 1 else 'entries'} repeated an id "
             "listed earlier and skipped"
+        )
+    if cut:
+        warnings.append(
+            "Fields cut to fit: "
+            + ", ".join(f"{name} of {count} {'entry' if count == 1 else 'entries'}"
+                        for name, count in cut.items())
         )
     return ParsedFeed(
         title=_plain_title(feed.get("title", ""), feed.get("title_detail"))[:FEED_TITLE_MAX],
@@ -146,13 +179,106 @@ def _feed_links(feed: dict, *, base_url: str) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
+_ENTITY_DECLARATION = re.compile(rb"<!ENTITY\s+(%\s+)?([^\s\"'>]+)\s+(\"[^\"]*\"|'[^']*')", re.S)
+
+
+def _refuse_entity_amplification(body: bytes) -> None:
+    """Refuse documents whose internal entities would expand beyond the budget.
+
+    The prolog is all that can declare entities, so only it is read; every
+    reference in the document counts at the length of its entity's value
+    (and nested references inside values count as refusals on their own).
+    """
+    start = re.search(rb"<[A-Za-z_]", body)
+    prolog = body[: start.start()] if start else body
+    if b"<!ENTITY" not in prolog:
+        return
+    declared = _ENTITY_DECLARATION.findall(prolog)
+    if len(declared) > ENTITY_DECLARATIONS_MAX or any(pct for pct, _, _ in declared):
+        raise FeedParseError(
+            f"Refused: the document declares {len(declared)} entities "
+            f"(parameter entities, or more than {ENTITY_DECLARATIONS_MAX}, are not read)"
+        )
+    # Values referring to other entities are dropped by feedparser itself
+    # (replace_doctype keeps only "safe" ones), so one level is all that expands.
+    names = {name: len(value) - 2 for _, name, value in declared}
+    rest = body[len(prolog):]
+    expansion = sum(length * rest.count(b"&" + name + b";") for name, length in names.items())
+    if expansion > ENTITY_EXPANSION_BUDGET:
+        raise FeedParseError(
+            f"Refused: the document's entities would expand to {expansion:,} characters "
+            f"(at most {ENTITY_EXPANSION_BUDGET:,} are read)"
+        )
+
+
+_CHAR_REFERENCE = re.compile(rb"&#(?:x([0-9A-Fa-f]{1,8})|([0-9]{1,10}));")
+# C0 controls XML 1.0 forbids (all but tab, LF, CR); DEL and C1 are allowed but
+# make no sense in a statement and break some XML writers.
+_XML_FORBIDDEN_BYTES = re.compile(rb"[\x01-\x08\x0b\x0c\x0e-\x1f]")
+_XML_FORBIDDEN_TEXT = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]"
+)
+
+
+def _xml_safe_char(code: int) -> bool:
+    return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or (
+        0xE000 <= code <= 0x10FFFF and code not in (0xFFFE, 0xFFFF)
+    )
+
+
+def _xml_safe_bytes(body: bytes) -> bytes:
+    """The body with forbidden character references and control bytes out of the way.
+
+    `&#xD800;` (a lone surrogate) crashes feedparser's loose parser and
+    rejected the whole feed; it becomes U+FFFD, as a browser shows it. Raw
+    control bytes only make expat give up on a document, so they go.
+    """
+
+    def replace(match: re.Match) -> bytes:
+        hex_digits, decimal = match.groups()
+        code = int(hex_digits, 16) if hex_digits else int(decimal)
+        if _xml_safe_char(code):
+            return match.group(0)
+        return b"" if code == 0 else b"&#xFFFD;"  # NUL has always just been dropped
+
+    body = _CHAR_REFERENCE.sub(replace, body)
+    # UTF-16/32 documents carry these bytes as halves of ordinary characters.
+    if not body.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" not in body[:200]:
+        body = _XML_FORBIDDEN_BYTES.sub(b"", body)
+    return body
+
+
+def xml_safe_text(value: str) -> str:
+    """Text any XML 1.0 document (our Atom feeds) and PostgreSQL accept."""
+    return _XML_FORBIDDEN_TEXT.sub("", value)
+
+
+def _cut(value: str, limit: int) -> tuple[str, bool]:
+    return (value, False) if len(value) <= limit else (value[:limit].rstrip() + "…", True)
+
+
 def _parse_entry(entry: dict, *, base_url: str, fetched_at: datetime) -> ParsedEntry:
-    title = _plain_title(entry.get("title", ""), entry.get("title_detail"))
+    cut = []
+    title, title_cut = _cut(_plain_title(entry.get("title", ""), entry.get("title_detail")),
+                            TITLE_MAX)
+    if title_cut:
+        cut.append("title")
     url = _http_url(entry.get("link", ""), base_url=base_url)
     body_html, detail = _body_html(entry, base_url=base_url)
+    if len(body_html) > BODY_HTML_MAX:
+        # Cut, then sanitised again: nh3 closes whatever the cut left open.
+        body_html = sanitize_html(body_html[:BODY_HTML_MAX]) + "<p>…</p>"
+        cut.append("body")
     body_text = html_to_text(body_html)
     published_at = _entry_date(entry)
     estimated = published_at is None
+    raw = _jsonable(entry)
+    if len(json.dumps(raw)) > RAW_MAX:
+        raw = _shrunk(raw)
+        if len(json.dumps(raw)) > RAW_MAX:
+            raw = {k: raw[k] for k in ("id", "link", "published", "updated") if k in raw}
+        raw["_cut"] = True
+        cut.append("raw entry")
     if published_at is None:
         published_at = fetched_at
     return ParsedEntry(
@@ -165,7 +291,8 @@ def _parse_entry(entry: dict, *, base_url: str, fetched_at: datetime) -> ParsedE
         published_at=published_at,
         published_at_estimated=estimated,
         content_hash=_sha256(f"{title}\n{body_text}"),
-        raw=_jsonable(entry),
+        raw=raw,
+        cut=tuple(cut),
     )
 
 
@@ -271,10 +398,10 @@ def _http_url(value: str, *, base_url: str = "") -> str:
 
 
 def _clean(value: str) -> str:
-    """Text PostgreSQL accepts: no NUL characters, no lone surrogates."""
+    """Text PostgreSQL and XML accept: no NUL or other control characters, no lone surrogates."""
     if not isinstance(value, str):
         value = str(value)
-    return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+    return xml_safe_text(value.encode("utf-8", "replace").decode("utf-8"))
 
 
 def _jsonable(value: Any) -> Any:
@@ -295,6 +422,16 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, bytes):
         return _clean(value.decode("utf-8", "replace"))
     return _clean(str(value))
+
+
+def _shrunk(value: Any) -> Any:
+    if isinstance(value, str):
+        return _cut(value, RAW_STRING_MAX)[0]
+    if isinstance(value, dict):
+        return {key: _shrunk(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shrunk(item) for item in value[:100]]
+    return value
 
 
 def _describe(exc: BaseException | None) -> str:

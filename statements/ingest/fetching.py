@@ -1,22 +1,30 @@
 """Fetching a feed over HTTP, politely and defensively.
 
 A feed URL is user input, so every hop of a fetch is checked: only http and
-https, only public addresses (unless FEED_ALLOW_PRIVATE_HOSTS), a total time
-limit, and a size limit enforced while the body streams in. Errors come out as
-one `FetchError` whose message is written for the feed-health page.
+https, only public addresses (unless FEED_ALLOW_PRIVATE_HOSTS; every block of
+IANA's special-purpose registries is refused), one total deadline for the whole
+fetch (connect, headers, body, decoding: every socket read is given only what
+is left of it), and size limits enforced while the body streams in, on the bytes
+from the wire and on the bytes decoded from them (at most one gzip or deflate
+layer, decoded incrementally). Errors come out as one `FetchError` whose message
+is written for the feed-health page.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import ipaddress
 import re
 import socket
 import ssl
 import time
+import zlib
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
+from email.utils import parsedate_to_datetime
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
+import httpcore
 import httpx
 from django.conf import settings
 
@@ -27,9 +35,13 @@ PERMANENT_REDIRECT_STATUSES = {301, 308}
 class FetchError(Exception):
     """A fetch that produced no usable response; the message is shown to admins."""
 
-    def __init__(self, message: str, *, http_status: int | None = None):
+    def __init__(
+        self, message: str, *, http_status: int | None = None, retry_after: int | None = None
+    ):
         super().__init__(message)
         self.http_status = http_status
+        # Seconds the server asked us to wait (429/503 Retry-After), uncapped.
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -58,11 +70,33 @@ class FetchResult:
         return self.headers.get("content-type", "")
 
 
-def fetch_feed(*, url: str, etag: str = "", last_modified: str = "") -> FetchResult:
-    """GET `url` conditionally, following at most FEED_MAX_REDIRECTS checked redirects."""
+def fetch_feed(
+    *,
+    url: str,
+    etag: str = "",
+    last_modified: str = "",
+    username: str = "",
+    password: str = "",
+) -> FetchResult:
+    """GET `url` conditionally, following at most FEED_MAX_REDIRECTS checked redirects.
+
+    `username`/`password` (kept apart from the URL, see Source.credentials) are
+    sent as HTTP Basic only to the origin of `url`, never to a host a redirect
+    points at.
+    """
     timeout = settings.FEED_TIMEOUT_SECONDS
     deadline = time.monotonic() + timeout
-    request_headers = {"User-Agent": settings.FEED_USER_AGENT, "Accept": _ACCEPT}
+    request_headers = {
+        "User-Agent": settings.FEED_USER_AGENT,
+        "Accept": _ACCEPT,
+        # Only what _Decoder undoes, one layer at a time; never br/zstd.
+        "Accept-Encoding": "gzip, deflate",
+    }
+    origin = _origin(url)
+    authorization = ""
+    if username or password:
+        token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+        authorization = f"Basic {token}"
     if etag:
         request_headers["If-None-Match"] = etag
     if last_modified:
@@ -72,8 +106,11 @@ def fetch_feed(*, url: str, etag: str = "", last_modified: str = "") -> FetchRes
     permanent_to: str | None = None
     still_permanent = True
     for _hop in range(settings.FEED_MAX_REDIRECTS + 1):
+        hop_headers = dict(request_headers)
+        if authorization and _origin(current) == origin:
+            hop_headers["Authorization"] = authorization
         status, headers, body = _get_one(
-            url=current, headers=request_headers, deadline=deadline, timeout=timeout
+            url=current, headers=hop_headers, deadline=deadline, timeout=timeout
         )
         if status in REDIRECT_STATUSES:
             location = headers.get("location", "").strip()
@@ -96,7 +133,14 @@ def fetch_feed(*, url: str, etag: str = "", last_modified: str = "") -> FetchRes
                 not_modified=True,
             )
         if not 200 <= status < 300:
-            raise FetchError(f"HTTP {status} {_reason(status)}".rstrip(), http_status=status)
+            retry_after = None
+            if status in (429, 503):
+                retry_after = parse_retry_after(headers.get("retry-after", ""))
+            raise FetchError(
+                f"HTTP {status} {_reason(status)}".rstrip(),
+                http_status=status,
+                retry_after=retry_after,
+            )
         return FetchResult(
             status=status,
             body=body,
@@ -105,6 +149,51 @@ def fetch_feed(*, url: str, etag: str = "", last_modified: str = "") -> FetchRes
             permanent_redirect_to=permanent_to,
         )
     raise FetchError(f"Too many redirects (more than {settings.FEED_MAX_REDIRECTS})")
+
+
+def parse_retry_after(value: str) -> int | None:
+    """Retry-After as seconds from now (delta-seconds or an HTTP date), or None."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return int(value[:12])
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    return max(0, int(when.timestamp() - time.time()))
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError):
+        return ("", "", None)
+    return (parsed.scheme, parsed.host, parsed.port)
+
+
+def strip_credentials(url: str) -> tuple[str, str, str]:
+    """`https://user:secret@host/feed` → ("https://host/feed", "user", "secret").
+
+    Secrets in a URL end up everywhere a URL is shown or logged, so sources
+    keep them apart and fetch_feed re-applies them (as HTTP Basic) only for fetching.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url, "", ""
+    if "@" not in parts.netloc:
+        return url, "", ""
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    username, _, password = userinfo.partition(":")
+    return (
+        urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment)),
+        unquote(username),
+        unquote(password),
+    )
 
 
 # Feeds first, but anything is accepted: many servers label feeds text/html.
@@ -163,6 +252,26 @@ def _resolve(target: httpx.URL) -> list[str]:
     return addresses
 
 
+# Every block of IANA's IPv4 and IPv6 Special-Purpose Address Registries
+# (iana-ipv4-special-registry, iana-ipv6-special-registry), including the ones
+# marked globally reachable: none of them serves feeds, several (6to4, NAT64,
+# Teredo) tunnel to addresses the checks below could not see. Multicast and
+# the rest of what Python's ipaddress does not call global are refused too.
+SPECIAL_PURPOSE_BLOCKS = tuple(
+    ipaddress.ip_network(block)
+    for block in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+        "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.31.196.0/24",
+        "192.52.193.0/24", "192.88.99.0/24", "192.168.0.0/16", "192.175.48.0/24",
+        "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4",
+        "255.255.255.255/32",
+        "::/128", "::1/128", "::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64",
+        "100:0:0:1::/64", "2001::/23", "2001:db8::/32", "2002::/16", "2620:4f:8000::/48",
+        "3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10",
+    )
+)
+
+
 def address_problem(address: str) -> str | None:
     """Why a feed may not be fetched from this IP address, or None if it may."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
@@ -178,8 +287,75 @@ def address_problem(address: str) -> str | None:
         (ip.is_private, "a private address"),
         # Shared address space (100.64/10), documentation ranges and the like.
         (not ip.is_global, "not a public address"),
+        (
+            any(ip.version == block.version and ip in block for block in SPECIAL_PURPOSE_BLOCKS),
+            "a special-purpose address",
+        ),
     ]
     return next((why for bad, why in checks if bad), None)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket whose every read and write gets only what is left of the fetch's deadline.
+
+    httpx's timeouts are per operation: a server trickling its headers a byte a
+    second never trips one. Here no single read may outlast the deadline, so
+    connect + headers + body together cannot either.
+    """
+
+    def __init__(self, stream: httpcore.NetworkStream, deadline: float):
+        self._stream = stream
+        self._deadline = deadline
+
+    def _left(self, timeout: float | None, error: type[Exception]) -> float:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise error("the fetch's deadline has passed")
+        return left if timeout is None else min(timeout, left)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+        stream = self._stream.start_tls(
+            ssl_context, server_hostname, self._left(timeout, httpcore.ConnectTimeout)
+        )
+        return _DeadlineStream(stream, self._deadline)
+
+    def get_extra_info(self, info: str):
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, deadline: float):
+        self._backend = httpcore.SyncBackend()
+        self._deadline = deadline
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise httpcore.ConnectTimeout("the fetch's deadline has passed")
+        timeout = left if timeout is None else min(timeout, left)
+        stream = self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
+        return _DeadlineStream(stream, self._deadline)
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def _deadline_transport(deadline: float) -> httpx.HTTPTransport:
+    transport = httpx.HTTPTransport(verify=_tls_context())
+    # httpx has no switch for the network backend; its pool is rebuilt with ours.
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=_tls_context(), network_backend=_DeadlineBackend(deadline)
+    )
+    return transport
 
 
 def _request_pinned(
@@ -194,7 +370,10 @@ def _request_pinned(
     # check meaningless. One client per request: connections are pooled by
     # IP, and a pooled TLS connection to another name must not be reused.
     with httpx.Client(
-        timeout=remaining, follow_redirects=False, trust_env=False, verify=_tls_context()
+        timeout=remaining,
+        follow_redirects=False,
+        trust_env=False,
+        transport=_deadline_transport(deadline),
     ) as client:
         try:
             request = client.build_request(
@@ -226,6 +405,72 @@ def _tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+class _Decoder:
+    """Undoes at most one gzip/deflate layer, a chunk at a time, never past `limit` bytes.
+
+    zlib's max_length bounds each step's output, so a 1 KB chunk that would
+    inflate to 1 GB costs at most `limit` bytes of memory before it is refused.
+    """
+
+    def __init__(self, encoding: str, *, limit: int, too_large: FetchError):
+        self._limit = limit
+        self._too_large = too_large
+        self._size = 0
+        self._encoding = encoding
+        self._zlib = None
+        self._first = True
+        if encoding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        elif encoding == "deflate":
+            self._zlib = zlib.decompressobj()
+
+    def feed(self, data: bytes) -> bytes:
+        if self._zlib is None:
+            return self._count(data)
+        out = []
+        while data:
+            try:
+                piece = self._zlib.decompress(data, self._limit - self._size + 1)
+            except zlib.error:
+                if self._encoding == "deflate" and self._first:
+                    # Some servers send raw deflate without the zlib wrapper.
+                    self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+                    self._first = False
+                    continue
+                raise FetchError(f"Could not decode the {self._encoding} body") from None
+            self._first = False
+            out.append(self._count(piece))
+            data = self._zlib.unconsumed_tail
+            if self._zlib.eof:
+                break  # Trailing bytes after the stream end are ignored, as browsers do.
+        return b"".join(out)
+
+    def _count(self, data: bytes) -> bytes:
+        self._size += len(data)
+        if self._size > self._limit:
+            raise self._too_large
+        return data
+
+
+def _content_encoding(response: httpx.Response) -> str:
+    layers = [
+        token.strip().lower()
+        for token in response.headers.get("content-encoding", "").split(",")
+        if token.strip() and token.strip().lower() != "identity"
+    ]
+    if len(layers) > 1:
+        raise FetchError(
+            f"Refused: the response is encoded more than once ({', '.join(layers)})",
+            http_status=response.status_code,
+        )
+    encoding = layers[0] if layers else ""
+    if encoding not in ("", "gzip", "x-gzip", "deflate"):
+        raise FetchError(
+            f"Refused: unsupported content encoding {encoding!r}", http_status=response.status_code
+        )
+    return encoding
+
+
 def _read_capped(response: httpx.Response, *, deadline: float, timeout: float) -> bytes:
     status = response.status_code
     limit = settings.FEED_MAX_BYTES
@@ -234,17 +479,18 @@ def _read_capped(response: httpx.Response, *, deadline: float, timeout: float) -
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large
+    decoder = _Decoder(_content_encoding(response), limit=limit, too_large=too_large)
     chunks: list[bytes] = []
-    size = 0
+    wire = 0
     try:
-        # iter_bytes() decompresses, so the cap also holds against gzip bombs.
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > limit:
+        # iter_raw(): the bytes as sent. Decoding happens here, under the cap,
+        # and the wire bytes count too: a gzip header that never ends or a
+        # deflate stream of empty blocks decodes to nothing, forever.
+        for chunk in response.iter_raw():
+            wire += len(chunk)
+            if wire > limit:
                 raise too_large
-            chunks.append(chunk)
-            # httpx's timeout is per read: a server dripping a byte at a time
-            # would never trip it, so the whole fetch also has a deadline.
+            chunks.append(decoder.feed(chunk))
             if time.monotonic() > deadline:
                 raise timed_out
     except httpx.TimeoutException:

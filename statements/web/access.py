@@ -5,25 +5,26 @@
 - Every change is checked on the server by `permission_required_for`, with the
   role groups' permissions (migration 0003_roles): hiding a button is not access
   control.
-- Failed logins are counted per username and per client address in Django's
-  cache (Redis in production, so every web process sees the same counts): after
-  LOGIN_FAILURE_LIMIT failures within LOGIN_FAILURE_WINDOW, that username or
-  address is refused for LOGIN_LOCKOUT, even with the right password.
+- Failed logins on every login path (the site's and /admin/login/) are counted
+  by django-axes in the database, per (user name, client address) pair and per
+  address (settings.AXES_*): after LOGIN_FAILURE_LIMIT failures that pair or
+  address is refused for LOGIN_LOCKOUT, even with the right password. A user
+  whose name an attacker fails with elsewhere can still log in.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
-import time
 from functools import wraps
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.auth.views import redirect_to_login
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
 
 # --- reading -----------------------------------------------------------------------
 
@@ -73,10 +74,13 @@ def permission_required_for(*perms: str):
 
 
 # --- login throttling ----------------------------------------------------------------
+#
+# django-axes counts failures for every login path (this site's and /admin/login/),
+# keyed as settings.AXES_LOCKOUT_PARAMETERS says; these helpers give its lockout
+# the site's own page and words.
 
-LOGIN_FAILURE_LIMIT = 5
-LOGIN_FAILURE_WINDOW = 15 * 60  # seconds
-LOGIN_LOCKOUT = 15 * 60  # seconds
+LOGIN_FAILURE_LIMIT = settings.AXES_FAILURE_LIMIT
+LOGIN_LOCKOUT = int(settings.AXES_COOLOFF_TIME.total_seconds())
 
 
 def client_address(request: HttpRequest) -> str:
@@ -86,40 +90,34 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
-def _keys(username: str, address: str) -> list[str]:
-    user_hash = hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
-    return [f"login-failures:user:{user_hash}", f"login-failures:addr:{address}"]
-
-
-def login_locked_for(*, username: str, address: str) -> int:
-    """Seconds until this username and address may try again; 0 when they may now."""
-    now = time.time()
-    until = cache.get_many([f"{key}:locked" for key in _keys(username, address)]).values()
-    return max((math.ceil(u - now) for u in until), default=0) if until else 0
-
-
-def record_login_failure(*, username: str, address: str) -> None:
-    now = time.time()
-    for key in _keys(username, address):
-        # The window starts at the first failure; add() leaves a running count alone.
-        cache.add(key, 0, LOGIN_FAILURE_WINDOW)
-        try:
-            failures = cache.incr(key)
-        except ValueError:  # expired between add() and incr()
-            cache.set(key, 1, LOGIN_FAILURE_WINDOW)
-            failures = 1
-        if failures >= LOGIN_FAILURE_LIMIT:
-            cache.set(f"{key}:locked", now + LOGIN_LOCKOUT, LOGIN_LOCKOUT)
-            cache.delete(key)
-
-
-def record_login_success(*, username: str, address: str) -> None:
-    # The username's count starts again; the address's does not, or one valid
-    # account would let an address guess at all the others without limit.
-    cache.delete(_keys(username, address)[0])
+def lockout_seconds(request: HttpRequest) -> int:
+    """Seconds until a locked-out client may try again (the cool-off restarts at
+    each failure during the lockout)."""
+    latest = (
+        AccessAttempt.objects.filter(ip_address=client_address(request))
+        .order_by("-attempt_time")
+        .values_list("attempt_time", flat=True)
+        .first()
+    )
+    if latest is None:
+        return LOGIN_LOCKOUT
+    left = (latest + settings.AXES_COOLOFF_TIME - timezone.now()).total_seconds()
+    return max(1, math.ceil(left))
 
 
 def lockout_message(seconds: int) -> str:
     minutes = max(1, math.ceil(seconds / 60))
     return (f"Too many failed attempts to log in. Try again in {minutes} "
             f"minute{'s' if minutes != 1 else ''}.")
+
+
+def lockout_response(request, original_response=None, credentials=None) -> HttpResponse:
+    """What axes answers a locked-out login with: the site's login page (429)."""
+    if original_response is not None and original_response.status_code == 429:
+        return original_response  # The site's login view already said it.
+    return render(
+        request,
+        "registration/locked_out.html",
+        {"lockout_message": lockout_message(lockout_seconds(request))},
+        status=429,
+    )

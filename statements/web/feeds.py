@@ -16,14 +16,38 @@ from django.utils.html import escape, format_html, linebreaks
 
 from actors.models import Actor
 from statements.alerts.delivery import user_for_feed_token
-from statements.models import Alert, Event, EventLink, SilenceReview, Statement
+from statements.editorial.decisions import notable_silences_that_hold
+from statements.ingest.feedparse import xml_safe_text
+from statements.models import Alert, Event, EventLink, Statement
 from statements.timeline.labels import hours_between, offset_label
 
 FEED_ITEMS = 50
 
 
+def _xml_safe(value):
+    if isinstance(value, str):
+        return xml_safe_text(value)
+    if isinstance(value, list | tuple):
+        return type(value)(_xml_safe(item) for item in value)
+    return value
+
+
+class XmlSafeAtom1Feed(Atom1Feed):
+    """Atom that drops the characters XML 1.0 forbids instead of answering 500.
+
+    Ingestion strips them since issue 14; statements stored before may still
+    carry them, and one such title must not take the whole feed down.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*map(_xml_safe, args), **{k: _xml_safe(v) for k, v in kwargs.items()})
+
+    def add_item(self, *args, **kwargs):
+        super().add_item(*map(_xml_safe, args), **{k: _xml_safe(v) for k, v in kwargs.items()})
+
+
 class TrackerFeed(Feed):
-    feed_type = Atom1Feed
+    feed_type = XmlSafeAtom1Feed
     author_name = "Statement tracker"
 
     def item_pubdate(self, item):
@@ -136,9 +160,9 @@ class SilencesFeed(TrackerFeed):
         return reverse("event-list")
 
     def items(self):
-        return (SilenceReview.objects.filter(decision=SilenceReview.Decision.NOTABLE,
-                                             event__is_published=True)
-                .select_related("event", "actor").order_by("-decided_at", "-id")[:FEED_ITEMS])
+        # Only what the page still shows: a decision the evidence has since
+        # contradicted is back in the queue, and its anchor may be gone.
+        return notable_silences_that_hold(limit=FEED_ITEMS)
 
     def item_title(self, review):
         return f"{review.actor.name} silent on “{review.event.title}”"

@@ -278,8 +278,9 @@ def test_nul_characters_are_dropped_so_postgresql_accepts_the_entry(feed_server,
     assert "\x00" not in statement.body_text and "\x00" not in str(statement.raw)
 
 
-def test_a_feed_that_crashes_the_parser_is_an_error_not_an_exception(feed_server, db):
-    # A lone surrogate in a character reference makes feedparser itself raise.
+def test_a_reference_that_crashed_the_parser_costs_only_that_character(feed_server, db):
+    # A lone surrogate in a character reference made feedparser itself raise and
+    # the whole feed was refused (issue 14); it now reads as U+FFFD.
     body = (
         b'<rss version="2.0"><channel><title>t</title><item><title>a&#xD800;b</title>'
         b"<guid>1</guid></item></channel></rss>"
@@ -288,8 +289,8 @@ def test_a_feed_that_crashes_the_parser_is_an_error_not_an_exception(feed_server
 
     attempt = poll_source(source=source, now=T0)
 
-    assert attempt.outcome == Outcome.ERROR
-    assert attempt.error.startswith("The feed parser failed: 'utf-8' codec can't encode")
+    assert attempt.outcome == Outcome.OK
+    assert Statement.objects.get(source=source).title == "a\ufffdb"
 
 
 def test_new_statements_are_linked_to_events(feed_server, mfa):

@@ -21,27 +21,23 @@ INTENSITY_CHOICES = [(0, "0 — none"), (1, "1 — a passing word"), (2, "2 — 
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
-    """Django's login form, refusing a username or address after repeated failures."""
+    """Django's login form, saying so when django-axes has locked the client out.
+
+    Axes refuses a locked-out pair or address inside authenticate(), before the
+    password is checked, so a right guess during the lockout is refused too
+    (and tells an attacker nothing).
+    """
 
     def clean(self):
-        username = self.cleaned_data.get("username") or ""
-        address = access.client_address(self.request)
-        locked = access.login_locked_for(username=username, address=address)
-        if locked:
-            # Checked before the password, so a right guess during the lockout
-            # is refused too (and tells an attacker nothing).
-            raise forms.ValidationError(access.lockout_message(locked), code="throttled")
         try:
-            cleaned = super().clean()
+            return super().clean()
         except forms.ValidationError:
-            access.record_login_failure(username=username, address=address)
-            locked = access.login_locked_for(username=username, address=address)
-            if locked:
-                raise forms.ValidationError(access.lockout_message(locked),
-                                            code="throttled") from None
+            if getattr(self.request, "axes_locked_out", False):
+                seconds = access.lockout_seconds(self.request)
+                raise forms.ValidationError(
+                    access.lockout_message(seconds), code="throttled"
+                ) from None
             raise
-        access.record_login_success(username=username, address=address)
-        return cleaned
 
 
 # --- links ---------------------------------------------------------------------------
