@@ -98,6 +98,8 @@ def record_listing(*, source: Source, entries: list[ParsedEntry], seen_at: datet
             unlisted_at__isnull=True,
         )
         .exclude(entry_id__in=listed_ids)
+        # Rows from an archive file carry the file's ids, not the feed's: never "listed".
+        .exclude(raw__has_key="archive")
         .update(unlisted_at=seen_at)
     )
 

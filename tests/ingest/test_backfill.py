@@ -283,3 +283,38 @@ def test_a_backfill_killed_mid_way_resumes_from_its_checkpoint(feed_server):
                           f"/atom/{killed_at.page_number + 1}.xml")
     assert "/atom/1.xml" not in resumed
     assert intervals(source) == [(entry_time(99), entry_time(0))]
+
+
+def test_an_rss_archived_feed_is_walked_by_its_prev_archive_links(feed_server, db):
+    # RFC 5005 section 4: the subscription document, then older archive documents.
+    for page, path in enumerate(["/rss.xml", "/archive/2026-01.xml", "/archive/2025-12.xml"], 1):
+        body = rss_page(page).decode()
+        if page < 3:
+            older = ["/archive/2026-01.xml", "/archive/2025-12.xml"][page - 1]
+            body = body.replace(
+                '<rss version="2.0"><channel>',
+                '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel>'
+                f'<atom:link rel="prev-archive" href="{feed_server.url(older)}"/>',
+            )
+        feed_server.serve(path, body)
+    source = f.source(url=feed_server.url("/rss.xml"))
+
+    checkpoint = backfill.run_backfill(source=source)
+
+    assert (checkpoint.state, checkpoint.mode, checkpoint.pages_done) == ("done", "rfc5005", 3)
+    assert Statement.objects.filter(source=source).count() == 15
+    assert intervals(source) == [(entry_time(14), entry_time(0))]
+
+
+def test_a_wordpress_feed_is_paged_by_paged(feed_server, db):
+    feed_server.serve("/feed/", rss_page(1))
+    for page in (2, 3):
+        feed_server.serve(f"/feed/?paged={page}", rss_page(page))
+    source = f.source(url=feed_server.url("/feed/"))
+
+    checkpoint = backfill.run_backfill(source=source)
+
+    assert (checkpoint.state, checkpoint.mode, checkpoint.pages_done) == ("done", "param:paged", 3)
+    assert Statement.objects.filter(source=source).count() == 15
+    # ?paged=4 is past the end (404 here); ?page= was never tried.
+    assert not [r for r in feed_server.requests if "page=" in r.path and "paged" not in r.path]

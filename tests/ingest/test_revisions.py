@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from statements.ingest import revisions
+from statements.ingest.archive import import_archive, parse_mapping
 from statements.ingest.pipeline import poll_source
 from statements.models import Statement
 from tests import factories as f
@@ -121,3 +122,18 @@ def test_the_statements_own_address_confirms_a_removal(feed_server, db, settings
     later = revisions.recheck_removals(now=now + timedelta(hours=25), limit=1)
     assert len(later) == 1
 
+
+
+def test_rows_imported_from_an_archive_file_are_never_taken_for_unlisted(feed_server, db,
+                                                                          tmp_path):
+    source = f.source(url=feed_server.url("/mfa.xml"))
+    path = tmp_path / "corpus.jsonl"
+    path.write_text(
+        '{"id": "corpus-1", "date": "2026-03-09T03:00:00Z", "title": "From the corpus"}\n'
+    )
+    import_archive(path=path, source=source, mapping=parse_mapping("id=id,date=date,title=title"))
+
+    poll(source, feed_server, ORIGINAL, BASE)
+    poll(source, feed_server, ORIGINAL, BASE + timedelta(hours=1))
+
+    assert Statement.objects.get(entry_id="corpus-1").unlisted_at is None
