@@ -6,10 +6,10 @@ event's links except the rejected ones (an editor ruled them not about the
 event) unless `link_status=rejected` or `link_status=any` asks for them; each
 carries its `link_status` so a reader can tell suggested from confirmed.
 
-Each CSV starts with '#' comment lines naming the event, the filters and the
-generation time, so that a figure made from it can be traced back; skip lines
-starting with '#' and the rest is plain CSV (titles are kept on one line so
-that no continuation line can start with '#').
+Each CSV is a plain table, its header on the first line. What produced it
+(the event, the filters, the time, the tracker's version) travels beside it in
+the data package (statements.research.datapackage: a zip of the CSVs and a
+Frictionless datapackage.json).
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ import io
 from collections.abc import Iterable
 from datetime import datetime
 
-from statements.research.csvfiles import CitationWriter, metadata, one_line
+from statements.research.csvfiles import CitationWriter, one_line
 from statements.timeline.labels import iso_utc
 from statements.timeline.selector import Timeline
+from statements.timeline.story import words_as_written
 
 
 def timeline_json(timeline: Timeline, *, base_url: str = "") -> dict:
@@ -58,9 +59,9 @@ def timeline_json(timeline: Timeline, *, base_url: str = "") -> dict:
                 "link_status": entry.link.status,
                 "stance": entry.link.stance,
                 "intensity": entry.link.intensity,
+                "permalink": base_url + entry.statement.get_absolute_url(),
             }
             for entry in timeline.entries
-                "permalink": base_url + entry.statement.get_absolute_url(),
         ],
     }
 
@@ -95,7 +96,9 @@ def timeline_csv(timeline: Timeline, *, generated_at: datetime, base_url: str) -
             entry.link.stance,
             entry.link.intensity,
             "; ".join(entry.link.cues or []),
-            "; ".join(entry.link.matched_terms or []),
+            # The words as the statement wrote them, not the stems they were matched by.
+            "; ".join(words_as_written(entry.link.matched_terms,
+                                       entry.statement.body_text or entry.statement.title)),
             base_url + entry.statement.get_absolute_url(),
         ]
         for entry in timeline.entries
@@ -127,17 +130,9 @@ def responders_csv(timeline: Timeline, *, generated_at: datetime) -> str:
 
 def _csv(timeline: Timeline, what: str, generated_at: datetime, columns: list[str],
          rows: Iterable[list]) -> str:
-    event = timeline.event
+    # A plain table, header first: what produced it (event, filters, time, version)
+    # travels beside it, in the data package's datapackage.json (research/datapackage.py).
     out = io.StringIO()
-    out.write(metadata([
-        ("statement-tracker", f"{what} of an event timeline"),
-        ("event", event.slug),
-        ("title", event.title),
-        ("occurred_at", iso_utc(event.occurred_at)),
-        ("window_hours", event.window_hours),
-        ("filters", timeline.filters.query or "none (rejected links excluded)"),
-        ("generated_at", iso_utc(generated_at)),
-    ]))
     writer = CitationWriter(out)
     writer.writerow(columns)
     writer.writerows(rows)

@@ -28,6 +28,7 @@ event_urls = [
     path("<slug:slug>/", events.event_detail, name="event-detail"),
     path("<slug:slug>/timeline.csv", events.timeline_csv, name="event-timeline-csv"),
     path("<slug:slug>/responders.csv", events.responders_csv, name="event-responders-csv"),
+    path("<slug:slug>/timeline.zip", events.timeline_package, name="event-timeline-package"),
     path("<slug:slug>/feed.atom", feeds.EventFeed(), name="event-feed"),
 ]
 

@@ -2,7 +2,9 @@
 
 import csv
 import io
+import json
 import re
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -177,25 +179,30 @@ def test_unknown_and_unpublished_events_are_not_found(client, scenario):
 
 
 def read_csv(response):
-    """Split an export into its '#' header lines and the rows csv.reader parses."""
+    """The rows csv.reader parses: a plain table, its header on the first line."""
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    text = response.content.decode("utf-8")
-    comments = [line for line in text.splitlines() if line.startswith("#")]
-    rows = list(csv.reader(line for line in io.StringIO(text) if not line.startswith("#")))
-    return comments, rows
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
+
+
+def package_of(client, slug, params=None):
+    """What produced an export travels beside it: datapackage.json in the zip."""
+    response = client.get(reverse("event-timeline-package", args=[slug]), params or {})
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        return json.loads(archive.read("datapackage.json"))
 
 
 def test_the_statements_csv_parses_back_with_a_traceable_header(client, scenario):
     response = client.get(reverse("event-timeline-csv", args=[scenario["event"].slug]),
                           {"stance": "condemns"})
-    comments, rows = read_csv(response)
-    assert "# event: maduro-capture-2026" in comments
-    assert "# title: United States captures Maduro" in comments
-    assert "# occurred_at: 2026-01-03T06:00:00Z" in comments
-    assert "# filters: stance=condemns" in comments
-    (generated,) = [c for c in comments if c.startswith("# generated_at: ")]
-    assert ISO_Z.match(generated.removeprefix("# generated_at: "))
+    rows = read_csv(response)
+    package = package_of(client, scenario["event"].slug, {"stance": "condemns"})
+    assert package["query"]["event"] == "maduro-capture-2026"
+    assert package["title"] == "Responses to “United States captures Maduro”"
+    assert package["query"]["occurred_at"] == "2026-01-03T06:00:00Z"
+    assert package["query"]["filters"] == "stance=condemns"
+    assert ISO_Z.match(package["created"])
 
     header, *data = rows
     assert header[:4] == ["statement_id", "published_at", "offset_hours", "phase"]
@@ -206,7 +213,7 @@ def test_the_statements_csv_parses_back_with_a_traceable_header(client, scenario
     assert record["published_at"] == "2026-01-03T11:30:00Z"
     assert record["offset_hours"] == "5.5" and record["phase"] == "window"
     assert record["actor"] == "russian-mfa" and record["actor_name"] == "Russian MFA"
-    # Kept on one line, so a '#' inside a title can never pass for a comment line.
+    # Kept on one line: a title is one cell on one line.
     assert record["title"] == 'Statement, "on aggression" #2 against Venezuela'
     assert record["url"] == "https://mid.example/1"
     assert record["source"] == "https://mid.example/rss"
@@ -215,19 +222,17 @@ def test_the_statements_csv_parses_back_with_a_traceable_header(client, scenario
 
 
 def test_the_unfiltered_statements_csv_has_a_row_per_statement(client, scenario):
-    comments, rows = read_csv(client.get(reverse("event-timeline-csv",
-                                                 args=[scenario["event"].slug])))
-    assert "# filters: none (rejected links excluded)" in comments
+    rows = read_csv(client.get(reverse("event-timeline-csv", args=[scenario["event"].slug])))
+    assert package_of(client, scenario["event"].slug)["query"]["filters_note"] == (
+        "none (rejected links excluded)")
     assert len(rows) == 1 + 4
     assert [r[0] for r in rows[1:]] == [str(scenario["links"][k].statement_id)
                                          for k in ("before", "answer", "manual", "late")]
 
 
 def test_the_responders_csv_parses_back(client, scenario):
-    comments, rows = read_csv(client.get(reverse("event-responders-csv",
-                                                 args=[scenario["event"].slug])))
-    assert "# event: maduro-capture-2026" in comments
-    assert any(c.startswith("# generated_at: ") for c in comments)
+    rows = read_csv(client.get(reverse("event-responders-csv", args=[scenario["event"].slug])))
+    assert rows[0][0] == "actor"  # the header is the first line
     header, *data = rows
     records = {r[0]: dict(zip(header, r, strict=True)) for r in data}
     assert records["russia"]["status"] == "responded"

@@ -33,6 +33,9 @@ class TimelineFilterForm(forms.Form):
                         + ", ".join([*EventLink.Status.values, LINK_STATUS_ANY]) + ")."},
     )
 
+    # Exports only: a byte-order mark, for spreadsheets that read UTF-8 only with one.
+    bom = forms.BooleanField(required=False, label="UTF-8 with BOM (for Excel)")
+
     def filters(self) -> TimelineFilters:
         """The filters to apply: none at all when any value is invalid."""
         if not self.is_valid():

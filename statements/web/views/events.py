@@ -9,7 +9,7 @@ from django.views.decorators.http import require_safe
 
 from statements.editorial import decisions as editorial
 from statements.models import Event, EventLink, Statement
-from statements.research import changes, exports
+from statements.research import changes, datapackage, exports
 from statements.timeline.selector import event_summaries, event_timeline, statement_links
 from statements.timeline.story import event_page
 from statements.web.forms.timeline import TimelineFilterForm
@@ -69,8 +69,9 @@ def _bad_filters(form):
                         content_type="text/plain; charset=utf-8")
 
 
-def _csv_response(body: str, filename: str) -> HttpResponse:
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+def _csv_response(body: str, filename: str, *, bom: bool = False) -> HttpResponse:
+    response = HttpResponse(datapackage.with_bom(body) if bom else body,
+                            content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 
@@ -82,7 +83,7 @@ def timeline_csv(request, slug):
         return _bad_filters(form)
     body = exports.timeline_csv(timeline, generated_at=timezone.now(),
                                 base_url=request.build_absolute_uri("/").rstrip("/"))
-    return _csv_response(body, f"{slug}-timeline.csv")
+    return _csv_response(body, f"{slug}-timeline.csv", bom=form.cleaned_data["bom"])
 
 
 @require_safe
@@ -91,7 +92,22 @@ def responders_csv(request, slug):
     if timeline is None:
         return _bad_filters(form)
     body = exports.responders_csv(timeline, generated_at=timezone.now())
-    return _csv_response(body, f"{slug}-responders.csv")
+    return _csv_response(body, f"{slug}-responders.csv", bom=form.cleaned_data["bom"])
+
+
+@require_safe
+def timeline_package(request, slug):
+    timeline, form = _export_timeline(request, slug)
+    if timeline is None:
+        return _bad_filters(form)
+    query = f"?{timeline.filters.query}" if timeline.filters.query else ""
+    body = datapackage.timeline_package(
+        timeline, generated_at=timezone.now(),
+        base_url=request.build_absolute_uri("/").rstrip("/"),
+        view_url=request.build_absolute_uri(timeline.event.get_absolute_url() + query))
+    response = HttpResponse(body, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{slug}-timeline.zip"'
+    return response
 
 
 @require_safe
