@@ -115,9 +115,13 @@ def read_events(
     counts = {key: len(_distinct(matches)) for key, matches in by_event.items()}
     top = max(counts.values())
     readings: dict[int, Reading] = {}
+    sentences_of = {
+        key: {sentences[m.first_token] for m in matches} for key, matches in by_event.items()
+    }
     for key, matches in by_event.items():
         spans = _distinct(matches)
-        within = passage_tokens(sentences, spans)
+        others = set().union(*(v for k, v in sentences_of.items() if k != key))
+        within = passage_tokens(sentences, spans, others=others)
         stance = score_tokens(tokens, text, within=within, cues_found=cues)
         terms = list(dict.fromkeys(m.term for m in matches))
         readings[key] = Reading(

@@ -73,13 +73,22 @@ def sentence_of(tokens: Sequence[Token], text: str) -> list[int]:
 
 
 def passage_tokens(
-    sentences: Sequence[int], spans: Sequence[tuple[int, int]], *, reach: int = 1
+    sentences: Sequence[int],
+    spans: Sequence[tuple[int, int]],
+    *,
+    reach: int = 1,
+    others: set[int] = frozenset(),
 ) -> set[int]:
-    """Token positions of the sentences holding `spans` (token ranges) and their neighbours."""
-    wanted: set[int] = set()
-    for first, _end in spans:
-        number = sentences[first]
-        wanted.update(range(number - reach, number + reach + 1))
+    """Token positions of the sentences holding `spans` (token ranges) and their
+    neighbours; a neighbour that names another event (`others`: its sentence
+    numbers) belongs to that event's passage, not this one's."""
+    own = {sentences[first] for first, _end in spans}
+    wanted: set[int] = set(own)
+    for number in own:
+        for step in range(1, reach + 1):
+            for neighbour in (number - step, number + step):
+                if neighbour not in others or neighbour in own:
+                    wanted.add(neighbour)
     return {i for i, number in enumerate(sentences) if number in wanted}
 
 

@@ -245,3 +245,53 @@ def test_rematch_works_on_a_draft_so_terms_can_be_previewed(mfa):
     said(mfa, T0 + timedelta(hours=1), text="Maduro")
 
     assert rematch_event(draft) == RematchResult(added=1)
+
+
+# --- issue 10: aboutness and stance per link -----------------------------------------
+
+
+def test_a_statement_about_the_event_counts_and_a_greeting_naming_the_country_does_not(
+    maduro, mfa
+):
+    about = said(mfa, T0 + timedelta(hours=2), title="Statement by the Foreign Ministry",
+                 text=MFA_ON_MADURO)
+    greeting = said(mfa, T0 + timedelta(hours=3),
+                    title="Congratulations to the people of Venezuela on Independence Day",
+                    text="We wish the friendly people of Venezuela peace and prosperity.")
+    link_statements([about, greeting])
+    links = links_of(maduro)
+    assert not links[about.pk].is_mention
+    assert links[greeting.pk].is_mention and links[greeting.pk].relevance_evidence["greeting"]
+    counting = set(EventLink.objects.counting().values_list("statement_id", flat=True))
+    assert counting == {about.pk}
+
+
+def test_a_topic_in_a_list_is_a_mention(maduro, mfa):
+    listed = said(mfa, T0 + timedelta(hours=2), title="Talks with the Foreign Minister of India",
+                  text="The ministers discussed bilateral trade. They also touched on Syria, "
+                       "Venezuela, Libya and Yemen. The next round will be held in Delhi.")
+    link_statements([listed])
+    link = EventLink.objects.get(statement=listed)
+    assert link.is_mention and link.relevance_evidence["listed"] == 1
+
+
+def test_a_confirmed_mention_counts_and_a_rejected_link_never(maduro, mfa):
+    listed = said(mfa, T0 + timedelta(hours=2), title="Talks",
+                  text="They discussed Syria, Venezuela, Libya and Yemen.")
+    link_statements([listed])
+    link = EventLink.objects.get(statement=listed)
+    assert not EventLink.objects.counting().exists()
+    link.status = EventLink.Status.CONFIRMED
+    link.save()
+    assert EventLink.objects.counting().count() == 1 and link.counts_toward_status
+
+
+def test_each_event_gets_the_stance_of_its_own_passage(maduro, mfa):
+    sudan = f.event("sudan-2026", occurred_at=T0, window_hours=72, terms={"en": ["Sudan"]})
+    briefing = said(mfa, T0 + timedelta(hours=4), title="Briefing by the spokeswoman",
+                    text="On Venezuela. We strongly condemn the act of aggression against "
+                         "Venezuela and its president.\n\nOn Sudan. We welcome the ceasefire "
+                         "agreed in Sudan and support the talks in Jeddah.")
+    link_statements([briefing])
+    assert EventLink.objects.get(event=maduro).stance == Stance.CONDEMNS
+    assert EventLink.objects.get(event=sudan).stance == Stance.SUPPORTS
