@@ -5,7 +5,16 @@ from django.utils.html import format_html, format_html_join
 
 from statements.curation import events as event_curation
 from statements.curation import sources as source_curation
-from statements.models import Event, EventLink, Source, Statement, Tag
+from statements.models import (
+    ArchiveImport,
+    BackfillCheckpoint,
+    Event,
+    EventLink,
+    Source,
+    Statement,
+    StatementRevision,
+    Tag,
+)
 
 RECENT_ATTEMPTS = 20
 # A URL typed without a scheme means https (Django 6's default, taken now).
@@ -125,3 +134,35 @@ class EventAdmin(admin.ModelAdmin):
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
     search_fields = ["slug"]
+
+# History (issue 13): read-only records of what feeds and archives did over time.
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StatementRevision)
+class StatementRevisionAdmin(_ReadOnly):
+    list_display = ["statement", "seen_at", "title"]
+    list_select_related = ["statement"]
+    search_fields = ["title", "body_text", "statement__entry_id"]
+    date_hierarchy = "seen_at"
+
+
+@admin.register(BackfillCheckpoint)
+class BackfillCheckpointAdmin(_ReadOnly):
+    list_display = ["source", "state", "mode", "pages_done", "entries_new", "reached_at",
+                    "updated_at"]
+    list_filter = ["state"]
+    list_select_related = ["source"]
+
+
+@admin.register(ArchiveImport)
+class ArchiveImportAdmin(_ReadOnly):
+    list_display = ["file_name", "source", "complete_from", "complete_to", "rows_read",
+                    "rows_new", "rows_rejected", "started_at"]
+    list_select_related = ["source"]
+
