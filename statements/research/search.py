@@ -509,7 +509,7 @@ def _narrow(statements: QuerySet[Statement], filters: SearchFilters) -> QuerySet
         statements = statements.filter(language=filters.language)
     if filters.date_from:
         statements = statements.filter(published_at__gte=_utc_midnight(filters.date_from))
-    if filters.date_to:
+    if filters.date_to and filters.date_to < date.max:  # the calendar's last day bounds nothing
         statements = statements.filter(
             published_at__lt=_utc_midnight(filters.date_to + timedelta(days=1)))
     if filters.event is not None or filters.stance:

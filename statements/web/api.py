@@ -883,7 +883,7 @@ def guide(request):
         "example_event": example,
         "statuses": STATUSES,
         "max_limit": MAX_LIMIT,
-        "max_offset": MAX_OFFSET,
+        "max_offset": f"{MAX_OFFSET:,}",
         "default_limit": DEFAULT_LIMIT,
         "actor_kinds": Actor.Kind.values,
         "query_example": urlencode({"q": "Maduro", "language": "ru", "limit": 10}),

@@ -275,3 +275,16 @@ def test_the_document_and_the_docs_need_a_login_when_reading_does(client, settin
     for path in ("/api/openapi.json", "/api/docs", "/api/events/"):
         response = client.get(path)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("params", [
+    {"to": "9999-12-31"}, {"from": "0001-01-01"}, {"q": "a\x00b"}, {"actor": "x\x00"},
+    {"source": "99999999999999999999999"}, {"limit": "1e3"}, {"offset": " 5"},
+])
+def test_edge_values_are_answered_never_a_server_error(client, maduro, params):
+    for path in ("/api/statements/", "/api/events/"):
+        query = {k: v for k, v in params.items()
+                 if path == "/api/statements/" or k in {"to", "from", "q", "limit", "offset"}}
+        response = client.get(path, query)
+        assert response.status_code in (200, 400), (path, query, response.content[:300])
+        assert response["Content-Type"] == "application/json"
