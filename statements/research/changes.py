@@ -18,6 +18,7 @@ from datetime import datetime
 from django.db.models import Q
 from django.utils.safestring import SafeString, mark_safe
 
+from actors.graph import ActorGraph
 from actors.models import Actor
 from statements.ingest.revisions import word_changes, word_diff
 from statements.models import Statement, StatementRevision
@@ -79,10 +80,11 @@ class Change:
 def recent_changes(
     *, actor: Actor | None = None, kind: str = "", limit: int = DEFAULT_LIMIT
 ) -> list[Change]:
-    """The latest changes, newest first; three queries whatever their number."""
+    """The latest changes, newest first; a fixed number of queries whatever their number."""
     statements = Statement.objects.select_related("actor", "source")
     if actor is not None:
-        statements = statements.filter(actor=actor)
+        # A state's or an institution's record includes its members' (the graph's rule).
+        statements = statements.filter(actor__in=ActorGraph.load().own_speakers(actor.pk))
     found: list[Change] = []
 
     if kind in ("", EDITED):

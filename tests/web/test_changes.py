@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from actors.models import Actor
 from config.celery import app as celery_app
 from statements.ingest import revisions
 from statements.ingest.pipeline import poll_source
@@ -78,6 +79,11 @@ def test_an_edit_and_a_removal_between_two_polls_appear_with_diff_and_dates(
 def test_changes_are_filtered_by_actor_and_bad_filters_say_so(client, two_polls):
     mfa_only = client.get(reverse("changes"), {"actor": "russian-mfa"}).content.decode()
     assert "firmly" in mfa_only and "(updated)" not in mfa_only
+    # A state's record includes its members'.
+    russia = f.actor("russia", kind="state")
+    Actor.objects.filter(slug="russian-mfa").update(parent=russia)
+    russia_page = client.get(reverse("changes"), {"actor": "russia"}).content.decode()
+    assert "firmly" in russia_page and "(updated)" not in russia_page
 
     bad = client.get(reverse("changes"), {"actor": "nobody", "kind": "deleted"})
     assert bad.status_code == 400
