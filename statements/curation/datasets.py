@@ -9,14 +9,18 @@ the stored record field by field: a field that is absent or null takes its
 empty value or default (no parent, no aliases, a 72-hour window, active,
 published...), and a list replaces the stored list wholesale. An actor's
 aliases become exactly the file's list: missing ones are added, ones the file
-does not list are deleted. Records the file does not name are left alone;
-nothing is ever deleted because a file omits it.
+does not list are deleted. One exception: an actor's `roles`, when absent or
+null, leave the stored roles alone (files written before roles were part of
+the format would otherwise wipe them); a `roles` list, even empty, replaces them.
+Records the file does not name are left alone; nothing is ever deleted because a
+file omits it.
 
 Besides the fields of DESIGN.md a record may carry, and an export writes when
 they differ from the default: an actor's or a group's `description`, an
-actor's `active`, a source's `partial` and `active`, an event's `description`
-and `published`. Any other field is a typo and is rejected. Importing never
-touches what the pipeline owns: polling state, statements, links, coverage.
+actor's `active`, a role's `spokesperson`, a source's `partial` and `active`, an
+event's `description` and `published`. Any other field is a typo and is rejected.
+Importing never touches what the pipeline owns: polling state, statements,
+links, coverage.
 
 A bad file changes nothing: the whole file is validated first (one pydantic
 model per kind of record, then the checks across records: unique slugs, known
@@ -33,7 +37,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -55,7 +59,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
 from actors.countries import COUNTRY_CODES
-from actors.models import Actor, ActorGroup, Alias
+from actors.models import Actor, ActorGroup, Alias, Role
 from config.celery import enqueue
 from statements.models import Event, Source, Tag
 
@@ -189,6 +193,15 @@ def _aware_time(value: Any) -> datetime:
     return parsed
 
 
+def _iso_date(value: Any) -> date:
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d\d-\d\d", value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _rule_error(f"{_show(value)} is not a date (YYYY-MM-DD)")
+
+
 def _null_means(empty: Any) -> BeforeValidator:
     """Absent and null are the same: the field's empty value (a fresh one each time)."""
     return BeforeValidator(lambda value: copy.copy(empty) if value is None else value)
@@ -210,6 +223,8 @@ SlugList = Annotated[list[SlugStr], _null_means([])]
 Term = Annotated[str, AfterValidator(_term_rule)]
 AwareTime = Annotated[datetime, PlainValidator(_aware_time)]
 WindowHours = Annotated[int, _null_means(DEFAULT_WINDOW_HOURS), AfterValidator(_window_rule)]
+IsoDate = Annotated[date, PlainValidator(_iso_date)]
+Terms = Annotated[dict[LangTag, list[Term]], _null_means({})]
 
 
 TrueUnlessSaid = Annotated[bool, _null_means(True)]
@@ -223,6 +238,27 @@ class _Strict(BaseModel):
 class AliasIn(_Strict):
     text: Name
     lang: LangTag = ""
+
+
+class RoleIn(_Strict):
+    """A person's office: its words in feeds (`terms`) let a statement "by the President"
+    be attributed to whoever held the role that day."""
+
+    title: Name
+    institution: SlugStr | None = None
+    started_on: IsoDate | None = Field(None, alias="from")
+    ended_on: IsoDate | None = Field(None, alias="to")
+    terms: Terms = Field(default_factory=dict)
+    is_spokesperson: FalseUnlessSaid = Field(False, alias="spokesperson")
+
+    def key(self) -> tuple:
+        return _role_key(self.title, self.institution, self.started_on, self.ended_on,
+                         self.is_spokesperson, self.terms)
+
+
+def _role_key(title, institution, started_on, ended_on, is_spokesperson, terms) -> tuple:
+    return (title, institution, started_on, ended_on, is_spokesperson,
+            json.dumps(terms, sort_keys=True, ensure_ascii=False))
 
 
 class _Record(_Strict):
@@ -246,6 +282,7 @@ class ActorIn(_Record):
     is_active: TrueUnlessSaid = Field(True, alias="active")
     aliases: Annotated[list[AliasIn], _null_means([])] = Field(default_factory=list)
     speaks_for: SlugList = Field(default_factory=list)
+    roles: list[RoleIn] | None = None  # None: the stored roles stay as they are
 
     @property
     def alias_pairs(self) -> list[tuple[str, str]]:
@@ -274,7 +311,7 @@ class EventIn(_Record):
     occurred_at: AwareTime
     window_hours: WindowHours = DEFAULT_WINDOW_HOURS
     description: Description = ""
-    terms: Annotated[dict[LangTag, list[Term]], _null_means({})] = Field(default_factory=dict)
+    terms: Terms = Field(default_factory=dict)
     tags: SlugList = Field(default_factory=list)
     expected: SlugList = Field(default_factory=list)  # actor and group slugs
     is_published: TrueUnlessSaid = Field(True, alias="published")
@@ -291,6 +328,7 @@ def _input_names(model: type[BaseModel]) -> tuple[str, ...]:
 # Fields each kind of record may carry; anything else is a typo worth reporting.
 FIELDS = {section: _input_names(model) for section, model in MODELS.items()}
 ALIAS_FIELDS = _input_names(AliasIn)
+ROLE_FIELDS = _input_names(RoleIn)
 
 # Kept for readers of the old names: the validated records are the models.
 ActorSpec, GroupSpec, SourceSpec, EventSpec = ActorIn, GroupIn, SourceIn, EventIn
@@ -325,7 +363,7 @@ def _message(error: dict, allowed: tuple[str, ...]) -> str:
     if kind == "missing" or (value is None and kind.endswith("_type")):
         return "required"
     if kind == "extra_forbidden":
-        names = ALIAS_FIELDS if inside == "aliases" else allowed
+        names = {"aliases": ALIAS_FIELDS, "roles": ROLE_FIELDS}.get(inside, allowed)
         return f"unknown field (expected {', '.join(names)})"
     if kind == "string_type":
         return f"must be a string, not {_show(value)}"
@@ -670,6 +708,13 @@ def _check_references(v: _Validator, dataset: ValidatedDataset) -> None:
                 chain = _parent_cycle(spec.slug, parents)
                 if chain:
                     v.error(f"{spec.path}.parent", "cycle in parent chain: " + " → ".join(chain))
+        for i, role in enumerate(spec.roles or []):
+            where = f"{spec.path}.roles[{i}]"
+            if role.institution is not None and role.institution not in actor_slugs:
+                v.error(f"{where}.institution", f"unknown actor {_show(role.institution)}")
+            if role.started_on and role.ended_on and role.ended_on < role.started_on:
+                v.error(f"{where}.to", f"{role.ended_on} is before the role's start, "
+                                       f"{role.started_on}")
         for i, principal in enumerate(spec.speaks_for):
             where = f"{spec.path}.speaks_for[{i}]"
             if principal == spec.slug:
@@ -825,7 +870,8 @@ class _Importer:
         existing = {
             a.slug: a
             for a in Actor.objects.filter(slug__in=slugs)
-            .select_related("parent").prefetch_related("aliases", "speaks_for")
+            .select_related("parent").prefetch_related("aliases", "speaks_for",
+                                                       "roles__institution")
         }
         by_slug = dict(existing)
         pending_relations = []
@@ -849,6 +895,10 @@ class _Importer:
                                  else {a.slug for a in actor.speaks_for.all()})
             if stored_speaks_for != set(spec.speaks_for):
                 changed.append("speaks_for")
+            if spec.roles is not None and sorted(map(_stored_role_key, [] if created else
+                                                     actor.roles.all())) != sorted(
+                                                         role.key() for role in spec.roles):
+                changed.append("roles")
             if not self.record("actor", spec.slug, created, changed):
                 continue
             if "parent" in changed:
@@ -869,6 +919,13 @@ class _Importer:
                 )
             if "speaks_for" in changed:
                 actor.speaks_for.set([self._actor(slug, by_slug) for slug in spec.speaks_for])
+            if "roles" in changed:
+                actor.roles.all().delete()
+                Role.objects.bulk_create(
+                    Role(person=actor, institution=self._actor(role.institution, by_slug),
+                         title=role.title, started_on=role.started_on, ended_on=role.ended_on,
+                         is_spokesperson=role.is_spokesperson, terms=role.terms)
+                    for role in spec.roles)
 
     def _actor(self, slug: str | None, cache: dict[str, Actor]) -> Actor | None:
         if slug is None:
@@ -972,6 +1029,11 @@ class _Importer:
                 transaction.on_commit(partial(_enqueue_rematch, event.pk))
 
 
+def _stored_role_key(role: Role) -> tuple:
+    return _role_key(role.title, role.institution.slug if role.institution_id else None,
+                     role.started_on, role.ended_on, role.is_spokesperson, role.terms)
+
+
 def _enqueue_rematch(event_id: int) -> None:
     enqueue("statements.tasks.rematch_event", event_id)
 
@@ -1002,7 +1064,8 @@ def export_dataset() -> dict:
     """Every actor, group, source and event, in the import format and a stable order."""
     actors = []
     for actor in sorted(
-        Actor.objects.select_related("parent").prefetch_related("aliases", "speaks_for"),
+        Actor.objects.select_related("parent").prefetch_related("aliases", "speaks_for",
+                                                                "roles__institution"),
         key=lambda a: a.slug,
     ):
         record = {
@@ -1015,6 +1078,8 @@ def export_dataset() -> dict:
             "aliases": [{"text": text, "lang": lang} for lang, text in
                         sorted((a.lang, a.text) for a in actor.aliases.all())],
             "speaks_for": sorted(a.slug for a in actor.speaks_for.all()),
+            "roles": [_role_record(role) for role in sorted(
+                actor.roles.all(), key=lambda r: (r.started_on or date.min, r.title))],
         }
         if actor.description:
             record["description"] = actor.description
@@ -1068,6 +1133,19 @@ def export_dataset() -> dict:
         events.append(record)
 
     return {"actors": actors, "groups": groups, "sources": sources, "events": events}
+
+
+def _role_record(role: Role) -> dict:
+    record = {
+        "title": role.title,
+        "institution": role.institution.slug if role.institution_id else None,
+        "from": role.started_on.isoformat() if role.started_on else None,
+        "to": role.ended_on.isoformat() if role.ended_on else None,
+        "terms": {lang: list(words) for lang, words in sorted(role.terms.items())},
+    }
+    if role.is_spokesperson:
+        record["spokesperson"] = True
+    return record
 
 
 def dump_dataset(data: dict) -> str:

@@ -421,3 +421,65 @@ def test_a_file_that_is_not_json_is_rejected(tmp_path):
         run("import_dataset", str(path))
     with pytest.raises(CommandError, match="cannot read"):
         run("import_dataset", str(tmp_path / "missing.json"))
+
+
+ROLES = [
+    {"title": "President of Russia", "institution": "kremlin", "from": "2012-05-07",
+     "to": None, "terms": {"en": ["President"], "ru": ["Президент"]}},
+    {"title": "Prime Minister of Russia", "institution": None, "from": "2008-05-08",
+     "to": "2012-05-07"},
+]
+
+
+def with_roles(roles):
+    data = dataset()
+    data["actors"][2]["roles"] = roles  # vladimir-putin
+    return data
+
+
+def test_roles_are_imported_with_their_office_words_and_exported_back():
+    report = import_dataset(with_roles(ROLES))
+    putin = Actor.objects.get(slug="vladimir-putin")
+    president = putin.roles.get(title="President of Russia")
+    assert president.institution.slug == "kremlin" and president.ended_on is None
+    assert president.terms == {"en": ["President"], "ru": ["Президент"]}
+    assert str(putin.roles.get(title__startswith="Prime").started_on) == "2008-05-08"
+    assert report.created == 7 + 1 + 2 + 2
+    # Twice is the same: nothing changes, nothing is rewritten.
+    assert import_dataset(with_roles(ROLES)).changed is False
+    (exported,) = [a for a in export_dataset()["actors"] if a["slug"] == "vladimir-putin"]
+    assert [r["title"] for r in exported["roles"]] == ["Prime Minister of Russia",
+                                                       "President of Russia"]
+    assert exported["roles"][1] == {**ROLES[0], "terms": {"en": ["President"],
+                                                          "ru": ["Президент"]}}
+    assert import_dataset(export_dataset()).changed is False
+
+
+def test_a_file_without_roles_leaves_the_stored_roles_but_an_empty_list_clears_them():
+    import_dataset(with_roles(ROLES))
+    import_dataset(dataset())  # written before roles were part of the format
+    assert Actor.objects.get(slug="vladimir-putin").roles.count() == 2
+    report = import_dataset(with_roles([]))
+    assert "updated actor vladimir-putin (roles)" in [str(c) for c in report.changes]
+    assert Actor.objects.get(slug="vladimir-putin").roles.count() == 0
+
+
+@pytest.mark.parametrize(("roles", "error"), [
+    ([{"title": "President", "institution": "kreml"}],
+     'actors[2].roles[0].institution: unknown actor "kreml"'),
+    ([{"title": "President", "from": "7 May 2012"}],
+     'actors[2].roles[0].from: "7 May 2012" is not a date (YYYY-MM-DD)'),
+    ([{"title": "President", "from": "2012-05-07", "to": "2008-05-08"}],
+     "actors[2].roles[0].to: 2008-05-08 is before the role's start, 2012-05-07"),
+    ([{"title": ""}], "actors[2].roles[0].title: must not be empty"),
+    ([{"title": "President", "terms": {"en": "President"}}],
+     "actors[2].roles[0].terms.en: must be a list of terms"),
+    ([{"title": "President", "since": "2012"}], "actors[2].roles[0].since: unknown field"),
+    (["President"], "actors[2].roles[0]: must be an object"),
+])
+def test_a_bad_role_is_rejected_with_its_path(roles, error):
+    before = counts()
+    with pytest.raises(DatasetError) as raised:
+        import_dataset(with_roles(roles))
+    assert any(str(e).startswith(error) for e in raised.value.errors), raised.value.errors
+    assert counts() == before
