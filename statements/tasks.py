@@ -88,7 +88,11 @@ def backfill_source(source_id: int, until: str | None = None, max_pages: int | N
         logger.info("Source #%s is gone; nothing to backfill", source_id)
         return None
     until_at = datetime.fromisoformat(until) if until else None
-    return backfill.run_backfill(source=source, until=until_at, max_pages=max_pages).state
+    try:
+        return backfill.run_backfill(source=source, until=until_at, max_pages=max_pages).state
+    except backfill.BackfillBusy as exc:
+        logger.info("%s", exc)
+        return "busy"
 
 
 @shared_task

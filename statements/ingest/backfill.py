@@ -54,6 +54,8 @@ PAGE_PARAMETERS = ("paged", "page")
 OLDER_RELS = ("next", "prev-archive", "previous-archive")
 RETRIES = 3
 RETRY_AFTER_CAP = 300  # seconds: a server asking for more ends this run (resumable)
+# Longer than the longest pause between two pages (a capped Retry-After).
+SOURCE_LEASE_SECONDS = RETRY_AFTER_CAP + 60
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,17 @@ def run_backfill(
     progress: ProgressCallback | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> BackfillCheckpoint:
-    """Walk the source's archive pages from its checkpoint; returns the final checkpoint."""
+    """Walk the source's archive pages from its checkpoint; returns the final checkpoint.
+
+    Raises BackfillBusy when another process is walking the same source.
+    """
+    with source_turn(source):
+        return _walk(
+            source=source, until=until, max_pages=max_pages, progress=progress, sleep=sleep
+        )
+
+
+def _walk(*, source, until, max_pages, progress, sleep) -> BackfillCheckpoint:
     checkpoint = start(source=source, until=until, max_pages=max_pages)
     checkpoint.state = State.RUNNING
     _save(checkpoint)
@@ -336,6 +348,7 @@ def _finish(checkpoint: BackfillCheckpoint, state: str, error: str) -> BackfillC
 def _save(checkpoint: BackfillCheckpoint, progress: ProgressCallback | None = None) -> None:
     checkpoint.updated_at = timezone.now()
     checkpoint.save()
+    _renew_source_turn(checkpoint.source)
     if progress is not None:
         progress(checkpoint)
 
@@ -363,6 +376,30 @@ def host_turn(host: str, *, sleep: Callable[[float], None] = time.sleep) -> Iter
         not_before = max(cache.get(last) or 0, time.time() + settings.BACKFILL_HOST_SPACING_SECONDS)
         cache.set(last, not_before, timeout=3600)
         cache.delete(busy)
+
+
+@contextmanager
+def source_turn(source: Source) -> Iterator[None]:
+    """One walk of a source at a time (a worker's task and a command, say).
+
+    The lease outlives any one page; a killed walker's lease simply runs out.
+    """
+    key = f"backfill:source:{source.pk}"
+    lease = SOURCE_LEASE_SECONDS + settings.FEED_TIMEOUT_SECONDS
+    if not cache.add(key, 1, timeout=lease):
+        raise BackfillBusy(
+            f"Another backfill of {source} is running (or stopped less than {lease} s ago)."
+        )
+    try:
+        yield
+    finally:
+        cache.delete(key)
+
+
+def _renew_source_turn(source: Source) -> None:
+    cache.touch(
+        f"backfill:source:{source.pk}", SOURCE_LEASE_SECONDS + settings.FEED_TIMEOUT_SECONDS
+    )
 
 
 def _hold_host(host: str, seconds: float) -> None:

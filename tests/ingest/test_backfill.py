@@ -318,3 +318,14 @@ def test_a_wordpress_feed_is_paged_by_paged(feed_server, db):
     assert Statement.objects.filter(source=source).count() == 15
     # ?paged=4 is past the end (404 here); ?page= was never tried.
     assert not [r for r in feed_server.requests if "page=" in r.path and "paged" not in r.path]
+
+
+def test_two_walks_of_one_source_do_not_run_at_once(feed_server, db):
+    source = f.source(url=serve_atom(feed_server, pages=2))
+    with backfill.source_turn(source):
+        with pytest.raises(backfill.BackfillBusy, match="Another backfill of"):
+            backfill.run_backfill(source=source)
+        with pytest.raises(Exception, match="Another backfill of"):
+            call_command("backfill", str(source.pk))
+    assert not Statement.objects.filter(source=source).exists()
+    assert backfill.run_backfill(source=source).entries_new == 10

@@ -59,9 +59,12 @@ class Command(BaseCommand):
                 self.stdout.write(line)
             sys.stdout.flush()
 
-        checkpoint = backfill.run_backfill(
-            source=source, until=until_at, max_pages=max_pages, progress=show
-        )
+        try:
+            checkpoint = backfill.run_backfill(
+                source=source, until=until_at, max_pages=max_pages, progress=show
+            )
+        except backfill.BackfillBusy as exc:
+            raise CommandError(str(exc)) from None
         if interactive:
             self.stdout.write("")
         summary = f"#{source.pk} {source}: {checkpoint.get_state_display().lower()}, " + (
