@@ -61,3 +61,23 @@ def test_the_profile_link_opens_putin_2019_against_2026(sample, live_server, bro
     expect(columns).to_have_count(2)
     expect(columns.nth(0)).to_have_attribute("data-status", "responded")
     expect(columns.nth(1)).to_have_attribute("data-status", "silent")
+
+
+def test_cite_this_copies_the_apa_citation_with_the_permalink(sample, live_server, browser):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page = context.new_page()
+    url = live_server.url + "/compare/?events=venezuela-crisis-2019,maduro-capture-2026"
+    page.goto(url)
+    page.locator("details.cite-this > summary").click()
+    page.locator('button[data-copy="cite-apa"]').click()
+    expect(page.locator(".cite-this .copy-status")).to_have_text("Copied.")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("Statement tracker. (20")
+    assert "Guaidó declares himself interim president of Venezuela" in copied
+    assert copied.endswith(url)  # the permalink is the view itself
+    bibtex = page.locator("#cite-bibtex").text_content()
+    assert bibtex.startswith("@misc{comparison,") and f"url = {{{url}}}" in bibtex
+    context.close()

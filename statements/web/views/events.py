@@ -9,7 +9,7 @@ from django.views.decorators.http import require_safe
 
 from statements.editorial import decisions as editorial
 from statements.models import Event, EventLink, Statement
-from statements.research import changes, datapackage, exports
+from statements.research import changes, citations, datapackage, exports
 from statements.timeline.selector import event_summaries, event_timeline, statement_links
 from statements.timeline.story import event_page
 from statements.web.forms.timeline import TimelineFilterForm
@@ -42,12 +42,15 @@ def event_list(request):
 def event_detail(request, slug):
     event = get_object_or_404(Event.objects.published().prefetch_related("tags"), slug=slug)
     form = TimelineFilterForm(request.GET)
-    page = event_page(event=event, now=timezone.now(), filters=form.filters())
+    now = timezone.now()
+    page = event_page(event=event, now=now, filters=form.filters())
+    cite = citations.timeline_citation(event, permalink=request.build_absolute_uri(), accessed=now)
     template_name = "statements/event_detail.html"
     # A history restore after a cache miss needs the whole page, not the fragment.
     if request.htmx and not request.htmx.history_restore_request:
         template_name += "#timeline"
-    response = render(request, template_name, {"event": event, "form": form, "page": page})
+    response = render(request, template_name, {"event": event, "form": form, "page": page,
+                                                "cite": cite})
     patch_vary_headers(response, ["HX-Request"])
     return response
 
@@ -122,6 +125,9 @@ def statement_detail(request, pk):
     return render(request, "statements/statement_detail.html", {
         "statement": statement,
         "links": statement_links(statement=statement),
+        "cite": citations.statement_citation(
+            statement, permalink=request.build_absolute_uri(statement.get_absolute_url()),
+            accessed=timezone.now()),
         # Edits and removals after publication: no query unless the statement changed.
         "changes": changes.statement_history(statement),
     })
