@@ -534,6 +534,7 @@ class SilenceReview(models.Model):
         NOTABLE = "notable", "Confirmed notable silence"
         DISMISSED = "dismissed", "Dismissed"
         RESPONSE_FOUND = "response_found", "Response found elsewhere"
+        ANSWERED = "answered", "Answered since (closed automatically)"
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="silence_reviews")
     actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="silence_reviews")

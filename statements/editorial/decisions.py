@@ -8,11 +8,15 @@ same way as one made through a page.
 
 Writes
     confirm_link, reject_link, set_stance, undo_link_decision
-    flag, close_flag
-    reattribute
-    add_manual_statement
-    decide_silence, record_found_response
-    queue_silence_reviews (the periodic task)
+    flag, close_flag, reopen_flag
+    reattribute, undo_reattribution
+    add_manual_statement, confirm_manual_statement, edit_manual_statement,
+        withdraw_manual_statement
+    decide_silence, record_found_response, undo_silence_decision
+    reconcile_silence_reviews (decisions follow the evidence)
+    queue_silence_reviews (the periodic task; it reconciles too)
+
+Every undo takes a reason, kept in the history row (who, when, why).
 
 Reads
     review_queue        the three sections of /review/, a page of each
@@ -52,7 +56,13 @@ from statements.models import (
     Stance,
     Statement,
 )
-from statements.responses.statuses import NO_COVERAGE, SILENT, responses_for_events
+from statements.responses.statuses import (
+    NO_COVERAGE,
+    SILENT,
+    STATUS_LABELS,
+    decision_holds,
+    responses_for_events,
+)
 from statements.text.highlight import mark_spans
 from statements.text.stance import score
 from statements.text.terms import TermIndex, longest_first
@@ -85,9 +95,19 @@ class DuplicateStatement(EditorialError):
         )
 
 
-def _save(instance: models.Model, user: AbstractBaseUser | None, **kwargs) -> None:
+def _save(instance: models.Model, user: AbstractBaseUser | None, *, reason: str = "",
+          **kwargs) -> None:
     instance._history_user = user  # who the history row names
+    # Why, in the history row (django-simple-history's change reason holds 100 chars).
+    instance._change_reason = reason[:100] if reason else None
     instance.save(**kwargs)
+
+
+def _need_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise EditorialError("Say why: an undo is kept in the history with its reason.")
+    return reason
 
 
 def _keep_baseline(instance: EventLink | Statement) -> None:
@@ -118,6 +138,7 @@ def _decide_link(*, link: EventLink, status: str, user: AbstractBaseUser) -> Eve
     link.decided_by = user
     link.decided_at = timezone.now()
     _save(link, user)
+    reconcile_silence_reviews(events=[link.event_id])
     return link
 
 
@@ -151,7 +172,7 @@ def version_before_last(link: EventLink) -> int | None:
 
 
 def undo_link_decision(
-    *, link: EventLink, user: AbstractBaseUser, version: int | None = None
+    *, link: EventLink, user: AbstractBaseUser, version: int | None = None, reason: str = "",
 ) -> EventLink:
     """Put the link back as it was in `version` (a history id of this link; by
     default the state before its latest change). Undo is itself a change and
@@ -163,7 +184,8 @@ def undo_link_decision(
         raise EditorialError("There is no earlier state of this link to go back to.")
     for name in _UNDOABLE:
         setattr(link, name, getattr(record, name))
-    _save(link, user)
+    _save(link, user, reason=reason)
+    reconcile_silence_reviews(events=[link.event_id])
     return link
 
 
@@ -203,18 +225,53 @@ def close_flag(*, flag: Flag, status: str, note: str, user: AbstractBaseUser) ->
     return flag
 
 
+def reopen_flag(*, flag: Flag, user: AbstractBaseUser, reason: str) -> Flag:
+    """Undo a flag's closing: it is open again, and the history says who and why."""
+    reason = _need_reason(reason)
+    if flag.status == Flag.Status.OPEN:
+        raise EditorialError("This flag is open already.")
+    flag.status = Flag.Status.OPEN
+    flag.closed_by, flag.closed_at = None, None
+    flag.closing_note = ""
+    _save(flag, user, reason=f"reopened: {reason}")
+    return flag
+
+
 # --- statements ---------------------------------------------------------------------
 
 
-def reattribute(*, statement: Statement, actor: Actor, user: AbstractBaseUser) -> Statement:
+def reattribute(*, statement: Statement, actor: Actor, user: AbstractBaseUser,
+                reason: str = "") -> Statement:
     """Say who really spoke. Statuses follow at once: they are derived at read time."""
     if statement.actor_id == actor.pk and statement.attribution == Statement.Attribution.EDITOR:
         return statement
     _keep_baseline(statement)
     statement.actor = actor
     statement.attribution = Statement.Attribution.EDITOR
-    _save(statement, user)
+    _save(statement, user, reason=reason)
+    reconcile_silence_reviews(events=_events_of(statement))
     return statement
+
+
+def undo_reattribution(*, statement: Statement, user: AbstractBaseUser, reason: str
+                       ) -> Statement:
+    """Give the statement back the speaker (and how it was attributed) it had before
+    its latest re-attribution."""
+    reason = _need_reason(reason)
+    records = list(statement.history.order_by("-history_date", "-history_id")
+                   .values_list("actor_id", "attribution"))
+    current = (statement.actor_id, statement.attribution)
+    earlier = next((r for r in records if r != current), None)
+    if earlier is None:
+        raise EditorialError("This statement was never re-attributed.")
+    statement.actor_id, statement.attribution = earlier
+    _save(statement, user, reason=f"undo re-attribution: {reason}")
+    reconcile_silence_reviews(events=_events_of(statement))
+    return statement
+
+
+def _events_of(statement: Statement) -> list[int]:
+    return list(EventLink.objects.filter(statement=statement).values_list("event_id", flat=True))
 
 
 def add_manual_statement(
@@ -232,8 +289,10 @@ def add_manual_statement(
 ) -> Statement:
     """A response found outside the feeds (a TV interview, a Telegram post).
 
-    Stored like any statement, marked manual, and linked to the event at once
-    as confirmed by the editor, so it counts in the statuses like the rest.
+    Evidence like any other: it needs the address where it was published. It is
+    stored marked manual and linked to the event as the editor's claim, but it
+    changes a public status only once a second editor has confirmed it
+    (confirm_manual_statement); until then it shows as "added, awaiting review".
     The stance is scored from the text unless the editor gives one. It is also
     offered as a suggestion to other events it mentions, as a fed statement is.
     """
@@ -241,6 +300,11 @@ def add_manual_statement(
         raise EditorialError("Give the time with its timezone.")
     if not text.strip():
         raise EditorialError("Give the words of the statement.")
+    if not url.strip():
+        raise EditorialError(
+            "Give the address where the statement was published: a hand-added statement "
+            "is evidence, and a reader must be able to check it.")
+    url = url.strip()
     if url:
         existing = Statement.objects.filter(url=url).first()
         if existing is not None:
@@ -272,8 +336,9 @@ def add_manual_statement(
             raw={"added_by": user.get_username(), "added_at": now.isoformat()},
             is_manual=True,
             added_by=user,
+            manual_review=Statement.ManualReview.AWAITING,
         )
-        _save(statement, user)
+        _save(statement, user, reason="added, awaiting review")
         link = EventLink(
             event=event,
             statement=statement,
@@ -290,6 +355,90 @@ def add_manual_statement(
         _save(link, user)
         link_statements([statement])
     return statement
+
+
+def confirm_manual_statement(*, statement: Statement, user: AbstractBaseUser) -> Statement:
+    """A second editor vouches for a hand-added statement: from now on it counts."""
+    if not statement.is_manual:
+        raise EditorialError("Only a hand-added statement waits for a second editor.")
+    if statement.manual_review != Statement.ManualReview.AWAITING:
+        raise EditorialError(
+            f"This statement is not awaiting review: {statement.get_manual_review_display()}.")
+    if statement.added_by_id == user.pk or _last_editor_id(statement) == user.pk:
+        raise EditorialError("A second editor must confirm it: not the one who added or "
+                             "last edited it.")
+    statement.manual_review = Statement.ManualReview.CONFIRMED
+    statement.reviewed_by, statement.reviewed_at = user, timezone.now()
+    _save(statement, user, reason="confirmed by a second editor")
+    reconcile_silence_reviews(events=_events_of(statement))
+    return statement
+
+
+def _last_editor_id(statement: Statement) -> int | None:
+    record = statement.history.order_by("-history_date", "-history_id").first()
+    return record.history_user_id if record else None
+
+
+def _own_manual(statement: Statement, user: AbstractBaseUser) -> None:
+    if not statement.is_manual:
+        raise EditorialError("Only a hand-added statement can be edited or withdrawn here.")
+    if statement.added_by_id != user.pk:
+        raise EditorialError("Only the editor who added this statement can change it.")
+
+
+def edit_manual_statement(
+    *, statement: Statement, user: AbstractBaseUser, reason: str, url: str | None = None,
+    title: str | None = None, text: str | None = None, published_at: datetime | None = None,
+) -> Statement:
+    """An editor corrects their own hand-added statement. What changed goes back to
+    a second editor: a confirmed statement is awaiting review again."""
+    _own_manual(statement, user)
+    reason = _need_reason(reason)
+    if statement.is_withdrawn:
+        raise EditorialError("This statement was withdrawn; add it again instead.")
+    if url is not None and not url.strip():
+        raise EditorialError("A hand-added statement keeps the address where it was published.")
+    if published_at is not None and timezone.is_naive(published_at):
+        raise EditorialError("Give the time with its timezone.")
+    if url is not None:
+        statement.url = url.strip()
+    if title is not None:
+        statement.title = title.strip()
+    if text is not None:
+        if not text.strip():
+            raise EditorialError("Give the words of the statement.")
+        statement.body_text = text.strip()
+    if published_at is not None:
+        statement.published_at = published_at.astimezone(UTC)
+    statement.content_hash = hashlib.sha256(
+        f"{statement.title}\n{statement.body_text}".encode()).hexdigest()
+    statement.manual_review = Statement.ManualReview.AWAITING
+    statement.reviewed_by, statement.reviewed_at = None, None
+    _save(statement, user, reason=f"edited: {reason}")
+    reconcile_silence_reviews(events=_events_of(statement))
+    return statement
+
+
+def withdraw_manual_statement(*, statement: Statement, user: AbstractBaseUser, reason: str
+                              ) -> Statement:
+    """The undo of adding a statement: it stays on record (and in the history) but
+    counts for nothing."""
+    _own_manual(statement, user)
+    reason = _need_reason(reason)
+    if statement.is_withdrawn:
+        raise EditorialError("This statement is withdrawn already.")
+    statement.manual_review = Statement.ManualReview.WITHDRAWN
+    _save(statement, user, reason=f"withdrawn: {reason}")
+    reconcile_silence_reviews(events=_events_of(statement))
+    return statement
+
+
+def manual_awaiting_review() -> models.QuerySet[Statement]:
+    return (Statement.objects.filter(is_manual=True,
+                                     manual_review=Statement.ManualReview.AWAITING)
+            .select_related("actor", "added_by")
+            .prefetch_related("links__event")
+            .order_by("-fetched_at", "-pk"))
 
 
 # --- silences -----------------------------------------------------------------------
@@ -326,11 +475,132 @@ def queue_silence_reviews(*, now: datetime, lookback: timedelta | None = SILENCE
         and responder.status in SILENCE_STATUSES
         and (event.pk, responder.actor.pk) not in queued
     ]
+    # Decisions follow the evidence that arrived since (new links from ingestion).
+    reconcile_silence_reviews(events=[e.pk for e in events], now=now)
     if not new:
         return 0
     created = bulk_create_with_history(new, SilenceReview, ignore_conflicts=True,
                                        default_date=now)
     return len(created)
+
+
+def current_status(review: SilenceReview, *, now: datetime | None = None):
+    """The responder row a review is about, derived now (None if the actor is no
+    longer among the event's responders)."""
+    responses = responses_for_events(events=[review.event], now=now or timezone.now())
+    return next((r for r in responses[review.event_id].responders
+                 if r.actor.pk == review.actor_id), None)
+
+
+def allowed_decisions(status: str | None) -> tuple[str, ...]:
+    """What the queue may offer for a review whose row has `status` now: never
+    "notable" on no_coverage or on an actor who has since responded."""
+    if status == SILENT:
+        return (SilenceReview.Decision.NOTABLE, SilenceReview.Decision.DISMISSED,
+                SilenceReview.Decision.RESPONSE_FOUND)
+    if status == NO_COVERAGE:
+        return (SilenceReview.Decision.DISMISSED, SilenceReview.Decision.RESPONSE_FOUND)
+    return ()
+
+
+def reconcile_silence_reviews(*, events: Iterable[int] | None = None,
+                              now: datetime | None = None) -> list[SilenceReview]:
+    """Decisions follow the evidence. For the reviews of `events` (all, when None):
+
+    - a decision the derived status contradicts (a notable silence after a new
+      link, a hand-added statement confirmed, a re-attribution, or a feed found
+      quiet) goes back to the queue, with the reason;
+    - a review still waiting whose actor has since answered is closed as
+      answered, and reopens by the same rule if that answer stops counting.
+
+    Returns the reviews it changed; each change is in their history.
+    """
+    now = now or timezone.now()
+    reviews = SilenceReview.objects.select_related("event", "actor", "response")
+    if events is not None:
+        ids = set(events)
+        if not ids:
+            return []
+        reviews = reviews.filter(event_id__in=ids)
+    reviews = list(reviews)
+    if not reviews:
+        return []
+    responses = responses_for_events(events={r.event_id: r.event for r in reviews}.values(),
+                                     now=now)
+    Decision = SilenceReview.Decision
+    changed = []
+    for review in reviews:
+        responder = next((r for r in responses[review.event_id].responders
+                          if r.actor.pk == review.actor_id), None)
+        if responder is None or responder.status == "pending":
+            continue
+        status, silent = responder.status, responder.status in SILENCE_STATUSES
+        if review.decision == Decision.PENDING:
+            if not silent:
+                review.decision, review.decided_by, review.decided_at = Decision.ANSWERED, None, now
+                review.note = _what_contradicts(responder)
+                review.reopened_reason = ""
+                _save(review, None, reason="closed automatically: answered since")
+                changed.append(review)
+            continue
+        if review.decision == Decision.RESPONSE_FOUND:
+            holds = not silent or bool(review.response and review.response.awaiting_review)
+            why = "the response recorded for it no longer counts"
+        elif review.decision == Decision.ANSWERED:
+            holds, why = not silent, "the answer that closed it no longer counts"
+        else:
+            holds, why = decision_holds(review.decision, status), _what_contradicts(responder)
+        if not holds:
+            _reopen(review, f"Reopened automatically on {now:%Y-%m-%d %H:%M} UTC: {why}", now)
+            changed.append(review)
+    return changed
+
+
+def _reopen(review: SilenceReview, reason: str, now: datetime,
+            user: AbstractBaseUser | None = None) -> None:
+    was = review.get_decision_display().lower()
+    review.decision = SilenceReview.Decision.PENDING
+    review.decided_by, review.decided_at = None, None
+    review.reopened_reason = f"{reason} (it was: {was})"
+    _save(review, user, reason=reason)
+
+
+def _what_contradicts(responder) -> str:
+    actor = responder.actor.name
+    if responder.link is not None:
+        statement = responder.link.statement
+        through = f" through {responder.through.name}" if responder.through else ""
+        return (f"{actor} {STATUS_LABELS[responder.status].lower()}{through}: "
+                f"“{str(statement)[:120]}” ({statement.published_at:%Y-%m-%d %H:%M} UTC, "
+                f"statement {statement.pk})")
+    if responder.status == NO_COVERAGE:
+        reasons = "; ".join(responder.quiet_reasons)
+        return "no source vouches for the whole window any more" + (
+            f" ({reasons})" if reasons else "")
+    return f"{actor} is now {STATUS_LABELS[responder.status].lower()}"
+
+
+def notable_silences_that_hold(*, limit: int, now: datetime | None = None
+                               ) -> list[SilenceReview]:
+    """Confirmed notable silences of published events that the derived status still
+    bears out (the Atom feed of silences), most recently decided first."""
+    reviews = list(SilenceReview.objects.filter(decision=SilenceReview.Decision.NOTABLE,
+                                                event__is_published=True)
+                   .select_related("event", "actor", "decided_by")
+                   .order_by("-decided_at", "-id")[:limit])
+    with_current_status(reviews, now=now)
+    return [r for r in reviews
+            if r.current is not None and decision_holds(r.decision, r.current.status)]
+
+
+def undo_silence_decision(*, review: SilenceReview, user: AbstractBaseUser, reason: str
+                          ) -> SilenceReview:
+    """Put a decided silence back in the queue, saying who and why."""
+    reason = _need_reason(reason)
+    if review.decision == SilenceReview.Decision.PENDING:
+        raise EditorialError("This silence is awaiting review already.")
+    _reopen(review, f"Undone by {user.get_username()}: {reason}", timezone.now(), user)
+    return review
 
 
 def decide_silence(
@@ -340,6 +610,13 @@ def decide_silence(
     record_found_response, which also records the response)."""
     if decision not in (SilenceReview.Decision.NOTABLE, SilenceReview.Decision.DISMISSED):
         raise EditorialError("A silence is confirmed as notable or dismissed.")
+    responder = current_status(review)
+    status = responder.status if responder else None
+    if decision not in allowed_decisions(status):
+        label = STATUS_LABELS.get(status, "not among the responders").lower()
+        raise EditorialError(
+            f"{review.actor.name} is now “{label}” on this event: "
+            f"“{SilenceReview.Decision(decision).label.lower()}” no longer matches the evidence.")
     return _decide_silence(review=review, decision=decision, user=user, note=note)
 
 
@@ -352,6 +629,7 @@ def _decide_silence(*, review, decision, user, note="", response=None) -> Silenc
     review.response = response
     review.decided_by = user
     review.decided_at = timezone.now()
+    review.reopened_reason = ""
     _save(review, user)
     return review
 
@@ -421,6 +699,11 @@ class ReviewQueue:
     flags: Page
     pending_links: int
     pending_silences: int
+    manual: Page | None = None  # hand-added statements awaiting a second editor
+
+    @property
+    def pending_manual(self) -> int:
+        return self.manual.paginator.count if self.manual is not None else 0
 
 
 def highlight(text: str, index: TermIndex, *, key, limit: int | None = None) -> SafeString:
@@ -504,13 +787,15 @@ def flags_for_queue(filters: FlagFilters) -> models.QuerySet[Flag]:
 
 def review_queue(
     *, filters: FlagFilters, links_page: int | str = 1, silences_page: int | str = 1,
-    flags_page: int | str = 1, per_page: int = QUEUE_PAGE_SIZE,
+    flags_page: int | str = 1, manual_page: int | str = 1, per_page: int = QUEUE_PAGE_SIZE,
 ) -> ReviewQueue:
     """The editors' queue, a page of each section, in a number of queries that
     does not grow with the page size."""
     links = Paginator(suggested_links(), per_page).get_page(links_page)
     silences = Paginator(pending_silences(), per_page).get_page(silences_page)
     flags = Paginator(flags_for_queue(filters), per_page).get_page(flags_page)
+    manual = Paginator(manual_awaiting_review(), per_page).get_page(manual_page)
+    with_current_status(list(silences.object_list))
     return ReviewQueue(
         links=links,
         link_items=link_items(links.object_list),
@@ -518,7 +803,22 @@ def review_queue(
         flags=flags,
         pending_links=links.paginator.count,
         pending_silences=silences.paginator.count,
+        manual=manual,
     )
+
+
+def with_current_status(reviews: list[SilenceReview], *, now: datetime | None = None) -> None:
+    """Give each review the row it is about as derived now (`review.current`) and the
+    decisions that still match it (`review.allowed`): what the queue may offer.
+    A constant number of queries for a page of reviews."""
+    if not reviews:
+        return
+    events = {r.event_id: r.event for r in reviews}
+    responses = responses_for_events(events=events.values(), now=now or timezone.now())
+    for review in reviews:
+        review.current = next((r for r in responses[review.event_id].responders
+                               if r.actor.pk == review.actor_id), None)
+        review.allowed = allowed_decisions(review.current.status if review.current else None)
 
 
 def queue_counts() -> dict[str, int]:
@@ -527,6 +827,7 @@ def queue_counts() -> dict[str, int]:
         "links": suggested_links().count(),
         "silences": pending_silences().count(),
         "flags": Flag.objects.filter(status=Flag.Status.OPEN).count(),
+        "statements": manual_awaiting_review().count(),
     }
 
 

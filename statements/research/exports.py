@@ -44,6 +44,8 @@ def timeline_json(timeline: Timeline, *, base_url: str = "") -> dict:
                 "latency_hours": row.latency_hours,
                 "through": row.responder.through.slug if row.responder.through else None,
                 "statement_count": row.responder.statement_count,
+                "standing": row.responder.standing,
+                "evidence": evidence_json(row.responder, base_url=base_url),
             }
             for row in timeline.rows
         ],
@@ -66,6 +68,49 @@ def timeline_json(timeline: Timeline, *, base_url: str = "") -> dict:
     }
 
 
+def evidence_json(responder, *, base_url: str = "") -> dict | None:
+    """What a silent or no_coverage row rests on, so an API user can check it: each
+    source that can speak for the actor with what it vouches for in the window (and
+    why not, when it does not), the editor's decision that still holds, and what
+    the actor (and its voices) published in the window instead. None for others."""
+    if responder.status not in ("silent", "no_coverage"):
+        return None
+    decision = responder.decision
+    return {
+        "sources": [
+            {
+                "title": str(e.source),
+                "url": e.source.url,
+                "partial": e.source.is_partial,
+                "covers": e.covers,
+                "intervals": [{"start": iso_utc(s.start), "end": iso_utc(s.end)}
+                              for s in e.spans],
+                "gaps": [{"start": iso_utc(s.start), "end": iso_utc(s.end)} for s in e.gaps],
+                "reason": e.reason or None,
+            }
+            for e in responder.evidence
+        ],
+        "decision": None if decision is None else {
+            "decision": decision.decision,
+            "by": decision.decided_by.get_username() if decision.decided_by else None,
+            "at": iso_utc(decision.decided_at),
+            "note": decision.note,
+        },
+        "published_in_window": [
+            {
+                "id": s.pk,
+                "actor": s.actor.slug if s.actor_id else None,
+                "published_at": iso_utc(s.published_at),
+                "title": s.title,
+                "url": s.url,
+                "source": _source_name(s),
+                "permalink": base_url + s.get_absolute_url(),
+            }
+            for s in responder.instead
+        ],
+    }
+
+
 TIMELINE_CSV_COLUMNS = [
     "statement_id", "published_at", "offset_hours", "phase", "actor", "actor_name", "title",
     "url", "source", "source_url", "link_status", "stance", "intensity", "cues",
@@ -75,6 +120,7 @@ TIMELINE_CSV_COLUMNS = [
 RESPONDERS_CSV_COLUMNS = [
     "actor", "actor_name", "kind", "expected", "status", "first_statement_at",
     "latency_hours", "through", "statement_count", "statement_id", "stance", "intensity",
+    "standing",
 ]
 
 
@@ -122,6 +168,7 @@ def responders_csv(timeline: Timeline, *, generated_at: datetime) -> str:
             row.responder.link.statement_id if row.responder.link else "",
             row.responder.link.stance if row.responder.link else "",
             row.responder.link.intensity if row.responder.link else "",
+            row.responder.standing,
         ]
         for row in timeline.rows
     )
@@ -143,3 +190,5 @@ def _source_name(statement) -> str | None:
     if not statement.source_id:
         return None
     return statement.source.title or statement.source.url
+
+

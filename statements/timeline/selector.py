@@ -498,7 +498,10 @@ def event_timeline(*, event: Event, now: datetime,
     notes = event_notes(event=event, statement_ids=[link.statement_id for link in responses.links])
     for row in rows:
         row.flags = notes.flags_by_actor.get(row.actor.pk, [])
-        row.notable_silence = notes.notable_by_actor.get(row.actor.pk)
+        # Shown only while the decision holds for the status derived now
+        # (statuses.decision_holds): a contradicted one is back in the queue.
+        decision = row.responder.decision
+        row.notable_silence = decision if decision and decision.decision == "notable" else None
     for entry in entries:
         entry.flags = notes.flags_by_statement.get(entry.link.statement_id, [])
     shown_ids = {r.actor.pk for r in rows}

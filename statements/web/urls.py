@@ -74,6 +74,14 @@ review_urls = [
     path("silences/<int:pk>/decide/", review.silence_decide, name="review-silence-decide"),
     path("silences/<int:pk>/response/", review.silence_response, name="review-silence-response"),
     path("statements/new/", review.statement_create, name="review-statement-new"),
+    path("statements/<int:pk>/confirm/", review.statement_confirm,
+         name="review-statement-confirm"),
+    path("statements/<int:pk>/withdraw/", review.statement_withdraw,
+         name="review-statement-withdraw"),
+    path("statements/<int:pk>/undo-reattribution/", review.statement_undo_reattribution,
+         name="review-statement-undo-reattribution"),
+    path("silences/<int:pk>/undo/", review.silence_undo, name="review-silence-undo"),
+    path("flags/<int:pk>/reopen/", review.flag_reopen, name="review-flag-reopen"),
     path("history/<str:kind>/<int:pk>/", review.history, name="review-history"),
 ]
 

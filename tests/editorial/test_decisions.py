@@ -232,7 +232,7 @@ def test_reattributing_makes_the_editor_the_source_of_the_attribution(editor):
     assert putin.status == "responded"
 
 
-def test_a_manual_statement_is_stored_in_utc_linked_as_confirmed_and_counted(editor):
+def test_a_manual_statement_is_stored_in_utc_and_counts_once_a_second_editor_confirms(editor):
     scenario = build_maduro_scenario()
     putin = scenario["actors"]["putin"]
     said_at = T0.astimezone(ZoneInfo("Europe/Moscow")) + timedelta(hours=33)
@@ -252,9 +252,57 @@ def test_a_manual_statement_is_stored_in_utc_linked_as_confirmed_and_counted(edi
     link = statement.links.get(event=scenario["event"])
     assert (link.status, link.method, link.decided_by) == ("confirmed", "editor", editor)
     assert link.stance == "condemns"  # scored from the text: "act of armed aggression"
-    responders = event_responses(event=scenario["event"], now=WINDOW_END).responders
-    assert next(r for r in responders if r.actor == putin).status == "responded"
-    assert statement.history.get().history_user == editor
+    assert statement.manual_review == "awaiting_review"
+
+    def putins_status():
+        responders = event_responses(event=scenario["event"], now=WINDOW_END).responders
+        return next(r for r in responders if r.actor == putin)
+
+    assert putins_status().status != "responded"  # added, awaiting review: counts for nothing
+    with pytest.raises(editorial.EditorialError, match="second editor"):
+        editorial.confirm_manual_statement(statement=statement, user=editor)
+
+    second = user_in("Editor", "second-editor")
+    editorial.confirm_manual_statement(statement=statement, user=second)
+
+    row = putins_status()
+    assert (row.status, row.standing) == ("responded", "confirmed")
+    history = list(statement.history.order_by("history_date"))
+    assert [(h.history_user, h.history_change_reason) for h in history] == [
+        (editor, "added, awaiting review"), (second, "confirmed by a second editor")]
+
+
+def test_a_manual_statement_needs_the_address_where_it_was_published(editor):
+    desk = build_desk()
+    with pytest.raises(editorial.EditorialError, match="address"):
+        editorial.add_manual_statement(actor=desk["putin"], event=desk["event"], user=editor,
+                                       text="Words.", published_at=T0 + timedelta(hours=1))
+    assert not Statement.objects.filter(is_manual=True).exists()
+
+
+def test_an_editor_edits_and_withdraws_only_their_own_statement_with_a_reason(editor):
+    desk = build_desk()
+    statement = editorial.add_manual_statement(
+        actor=desk["putin"], event=desk["event"], user=editor, text="Words.",
+        url="https://tv.example/1", published_at=T0 + timedelta(hours=1))
+    other = user_in("Editor", "other-editor")
+    editorial.confirm_manual_statement(statement=statement, user=other)
+    with pytest.raises(editorial.EditorialError, match="Only the editor who added"):
+        editorial.withdraw_manual_statement(statement=statement, user=other, reason="dup")
+    with pytest.raises(editorial.EditorialError, match="Say why"):
+        editorial.edit_manual_statement(statement=statement, user=editor, reason=" ",
+                                        title="New")
+
+    editorial.edit_manual_statement(statement=statement, user=editor, reason="typo in title",
+                                    title="Putin on Rossiya 1")
+    assert statement.manual_review == "awaiting_review"  # what changed is reviewed again
+    editorial.withdraw_manual_statement(statement=statement, user=editor, reason="misdated")
+
+    statement.refresh_from_db()
+    assert statement.manual_review == "withdrawn"
+    reasons = list(statement.history.order_by("history_date")
+                   .values_list("history_change_reason", flat=True))
+    assert reasons[-2:] == ["edited: typo in title", "withdrawn: misdated"]
 
 
 def test_a_manual_statement_needs_an_aware_time_and_a_new_url(editor):
@@ -273,7 +321,8 @@ def test_a_response_found_elsewhere_closes_the_review_with_it(editor):
     desk = build_desk()
     statement = editorial.record_found_response(
         review=desk["review"], user=editor, published_at=T0 + timedelta(hours=40),
-        text="Putin spoke on Maduro in an interview.", note="Rossiya 1 interview")
+        text="Putin spoke on Maduro in an interview.", note="Rossiya 1 interview",
+        url="https://tv.example/interview")
 
     review = SilenceReview.objects.get(pk=desk["review"].pk)
     assert (review.decision, review.response, review.decided_by, review.note) == (
@@ -337,3 +386,76 @@ def test_history_names_the_user_and_the_change():
         ("status", "Open", "Dismissed"), ("closing note", "—", "not needed")]
     assert closed.when.tzinfo is not None and closed.when.utcoffset() == UTC.utcoffset(None)
     assert created.action == "created"
+
+
+# --- decisions follow the evidence; everything undoable with a reason ---------------
+
+
+def test_a_notable_silence_contradicted_by_a_new_link_is_reopened_with_the_reason(editor):
+    desk = build_desk()
+    editorial.decide_silence(review=desk["review"], decision="notable", user=editor)
+    answer = f.statement(desk["putin"], T0 + timedelta(hours=20), title="Putin on Maduro")
+    link = f.link(desk["event"], answer)
+
+    editorial.confirm_link(link=link, user=editor)
+
+    review = SilenceReview.objects.get(pk=desk["review"].pk)
+    assert review.decision == "pending"
+    assert "Vladimir Putin responded: “Putin on Maduro”" in review.reopened_reason
+    assert "(it was: confirmed notable silence)" in review.reopened_reason
+    assert review.history.first().history_change_reason.startswith("Reopened automatically")
+
+
+def test_the_periodic_task_reopens_what_ingestion_contradicted(editor):
+    desk = build_desk()
+    editorial.decide_silence(review=desk["review"], decision="notable", user=editor)
+    # Ingestion makes a suggested link about the event: no editor action follows.
+    f.link(desk["event"], f.statement(desk["putin"], T0 + timedelta(hours=3),
+                                      title="Putin on Maduro"), relevance=1.0)
+
+    editorial.queue_silence_reviews(now=WINDOW_END + timedelta(days=2))
+
+    assert SilenceReview.objects.get(pk=desk["review"].pk).decision == "pending"
+
+
+def test_no_notable_silence_on_no_coverage(editor):
+    desk = build_desk()
+    desk["putin"].sources.update(is_partial=True)  # the only feed vouches for nothing
+    with pytest.raises(editorial.EditorialError, match="no coverage"):
+        editorial.decide_silence(review=desk["review"], decision="notable", user=editor)
+    assert editorial.allowed_decisions("no_coverage") == ("dismissed", "response_found")
+    editorial.decide_silence(review=desk["review"], decision="dismissed", user=editor)
+
+
+def test_a_silence_decision_is_undone_with_a_reason_and_kept_in_the_history(editor):
+    desk = build_desk()
+    editorial.decide_silence(review=desk["review"], decision="notable", user=editor)
+    with pytest.raises(editorial.EditorialError, match="Say why"):
+        editorial.undo_silence_decision(review=desk["review"], user=editor, reason="")
+
+    editorial.undo_silence_decision(review=desk["review"], user=editor,
+                                    reason="the Kremlin feed was down that week")
+
+    review = SilenceReview.objects.get(pk=desk["review"].pk)
+    assert review.decision == "pending"
+    assert review.reopened_reason.startswith("Undone by editor: the Kremlin feed was down")
+    latest = review.history.first()
+    assert (latest.history_user, latest.decision) == (editor, "pending")
+
+
+def test_a_closed_flag_reopens_with_a_reason(editor):
+    desk = build_desk()
+    editorial.close_flag(flag=desk["flag"], status="resolved", note="found it", user=editor)
+    editorial.reopen_flag(flag=desk["flag"], user=editor, reason="the link was wrong")
+    desk["flag"].refresh_from_db()
+    assert desk["flag"].status == "open"
+    assert desk["flag"].history.first().history_change_reason == "reopened: the link was wrong"
+
+
+def test_a_reattribution_is_undone_with_a_reason(editor):
+    desk = build_desk()
+    statement = desk["statement"]
+    editorial.reattribute(statement=statement, actor=desk["putin"], user=editor)
+    editorial.undo_reattribution(statement=statement, user=editor, reason="it was the ministry")
+    statement.refresh_from_db()
+    assert (statement.actor, statement.attribution) == (desk["mfa"], "feed_default")

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from statements.models import EventLink, Flag, SilenceReview, Statement
 from tests import factories as f
-from tests.scenarios import build_desk, client_for
+from tests.scenarios import build_desk, client_for, user_in
 
 pytestmark = pytest.mark.django_db
 
@@ -223,7 +223,7 @@ def test_adding_a_statement_by_hand_takes_an_offset_and_prefills_from_the_timeli
     response = editor.post(reverse("review-statement-new"), {
         "actor": "vladimir-putin", "event": desk["event"].slug,
         "published_at": "2026-01-04 15:00 +03:00", "tz": "America/Caracas",
-        "text": "An interview on Maduro.", "language": "en"})
+        "text": "An interview on Maduro.", "language": "en", "url": "https://tv.example/1"})
 
     statement = Statement.objects.get(is_manual=True)
     assert response["Location"] == statement.get_absolute_url()
@@ -307,5 +307,44 @@ def test_a_window_closed_long_ago_still_accepts_a_late_found_response(editor, de
     SilenceReview.objects.filter(pk=desk["review"].pk).update(
         created_at=desk["event"].occurred_at + timedelta(days=400))
     response = editor.post(reverse("review-silence-response", args=[desk["review"].pk]), {
-        "published_at": "2026-01-05 09:00 UTC", "text": "Words on Maduro."})
+        "published_at": "2026-01-05 09:00 UTC", "text": "Words on Maduro.",
+        "url": "https://tv.example/2"})
     assert response.status_code == 302
+
+
+def test_a_hand_added_statement_needs_its_address_and_changes_nothing_without_it(editor, desk):
+    response = editor.post(reverse("review-statement-new"), {
+        "actor": "vladimir-putin", "event": desk["event"].slug,
+        "published_at": "2026-01-04 15:00Z", "text": "Words."})
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+    assert not Statement.objects.filter(is_manual=True).exists()
+
+
+def test_a_second_editor_confirms_a_hand_added_statement_from_the_queue(editor, desk, client):
+    """The queue keeps it apart until an editor other than its author confirms it."""
+    editor.post(reverse("review-statement-new"), {
+        "actor": "vladimir-putin", "event": desk["event"].slug, "url": "https://tv.example/3",
+        "published_at": "2026-01-04 15:00Z", "text": "Words on Maduro."})
+    statement = Statement.objects.get(is_manual=True)
+    queue = editor.get(reverse("review")).content.decode()
+    assert f'id="manual-{statement.pk}"' in queue
+    assert "You added it: a second editor must confirm it." in queue
+    assert editor.post(reverse("review-statement-confirm", args=[statement.pk])).status_code == 409
+
+    client.force_login(user_in("Editor", "second"))
+    assert client.post(reverse("review-statement-confirm", args=[statement.pk])).status_code == 302
+    statement.refresh_from_db()
+    assert statement.manual_review == "confirmed"
+
+
+def test_an_undo_without_a_reason_is_refused_and_changes_nothing(editor, desk):
+    SilenceReview.objects.filter(pk=desk["review"].pk).update(decision="notable")
+    response = editor.post(reverse("review-silence-undo", args=[desk["review"].pk]),
+                           {"reason": ""})
+    assert response.status_code == 400
+    assert SilenceReview.objects.get(pk=desk["review"].pk).decision == "notable"
+    response = editor.post(reverse("review-silence-undo", args=[desk["review"].pk]),
+                           {"reason": "feed was down"})
+    assert response.status_code == 302
+    assert SilenceReview.objects.get(pk=desk["review"].pk).decision == "pending"

@@ -58,6 +58,17 @@ class UndoForm(forms.Form):
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
 
 
+class ConfirmForm(forms.Form):
+    """Nothing to fill in: the button is the decision."""
+
+
+class ReasonForm(forms.Form):
+    """Why an editor undoes a decision or withdraws a statement: kept in the history."""
+
+    reason = forms.CharField(max_length=500, strip=True, error_messages={
+        "required": "Say why: an undo is kept in the history with its reason."})
+
+
 # --- flags ---------------------------------------------------------------------------
 
 
@@ -186,7 +197,7 @@ class ManualStatementForm(forms.Form):
     tz = forms.ChoiceField(label="Timezone", choices=[("UTC", "UTC")] + [(z, z) for z in TIMEZONES],
                            initial="UTC", required=False,
                            help_text="Used only when the time above has no offset.")
-    url = forms.URLField(label="URL", required=False, max_length=2000, assume_scheme="https",
+    url = forms.URLField(label="URL", required=True, max_length=2000, assume_scheme="https",
                          help_text="Where it can be checked: the video, the post, the transcript.")
     title = forms.CharField(required=False, max_length=500)
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}),

@@ -22,10 +22,12 @@ from statements.models import EventLink, Flag, SilenceReview, Statement
 from statements.web.access import permission_required_for
 from statements.web.forms.review import (
     CloseFlagForm,
+    ConfirmForm,
     FlagFilterForm,
     FlagForm,
     FoundResponseForm,
     ManualStatementForm,
+    ReasonForm,
     ReattributeForm,
     SilenceDecisionForm,
     StanceForm,
@@ -38,7 +40,7 @@ FRAGMENTS = "review/fragments.html"
 QUEUE = "review/queue.html"
 # The queue's sections, by the id htmx targets when paging or filtering one.
 QUEUE_SECTIONS = {"review-links": "links-section", "review-silences": "silences-section",
-                  "review-flags": "flags-section"}
+                  "review-flags": "flags-section", "review-manual": "manual-section"}
 
 
 # --- login ------------------------------------------------------------------------------
@@ -116,6 +118,7 @@ def queue(request):
         links_page=request.GET.get("links_page", 1),
         silences_page=request.GET.get("silences_page", 1),
         flags_page=request.GET.get("flags_page", 1),
+        manual_page=request.GET.get("manual_page", 1),
     )
     context = {
         "queue": queue,
@@ -124,6 +127,7 @@ def queue(request):
             "links": _page_urls(request, queue.links, "links_page"),
             "silences": _page_urls(request, queue.silences, "silences_page"),
             "flags": _page_urls(request, queue.flags, "flags_page"),
+            "manual": _page_urls(request, queue.manual, "manual_page"),
         },
         "next": request.get_full_path(),
     }
@@ -267,6 +271,17 @@ def flag_close(request, pk):
     )
 
 
+@require_POST
+@permission_required_for("statements.change_flag")
+def flag_reopen(request, pk):
+    item = get_object_or_404(_queue_flags(), pk=pk)
+    return _decide(
+        request, ReasonForm(request.POST),
+        lambda data: editorial.reopen_flag(flag=item, user=request.user, reason=data["reason"]),
+        fragment="flag-item", context={"flag": item}, anchor="#review-flags",
+    )
+
+
 # --- silences --------------------------------------------------------------------------------
 
 
@@ -278,12 +293,26 @@ def _review(pk: int) -> SilenceReview:
 @permission_required_for("statements.change_silencereview")
 def silence_decide(request, pk):
     review = _review(pk)
+    editorial.with_current_status([review])  # what the answer's fragment may offer
     return _decide(
         request, SilenceDecisionForm(request.POST),
         lambda data: editorial.decide_silence(review=review, decision=data["decision"],
                                               note=data["note"], user=request.user),
         fragment="silence-item", context={"review": review}, anchor="#review-silences",
     )
+
+
+@require_POST
+@permission_required_for("statements.change_silencereview")
+def silence_undo(request, pk):
+    review = _review(pk)
+
+    def undo(data):
+        editorial.undo_silence_decision(review=review, user=request.user, reason=data["reason"])
+        editorial.with_current_status([review])
+
+    return _decide(request, ReasonForm(request.POST), undo, fragment="silence-item",
+                   context={"review": review}, anchor="#review-silences")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -359,6 +388,51 @@ def statement_reattribute(request, pk):
                                    {"statement": statement, "form": form},
                                    fragment="reattribute-form",
                                    status=400 if form.is_bound else 200)
+
+
+def _manual(pk: int) -> Statement:
+    return get_object_or_404(
+        Statement.objects.filter(is_manual=True).select_related("actor", "added_by")
+        .prefetch_related("links__event"), pk=pk)
+
+
+@require_POST
+@permission_required_for("statements.change_statement")
+def statement_confirm(request, pk):
+    """A second editor confirms a hand-added statement: from now on it counts."""
+    statement = _manual(pk)
+    return _decide(
+        request, ConfirmForm(request.POST),
+        lambda data: editorial.confirm_manual_statement(statement=statement, user=request.user),
+        fragment="manual-item", context={"statement": statement}, anchor="#review-manual",
+    )
+
+
+@require_POST
+@permission_required_for("statements.change_statement")
+def statement_withdraw(request, pk):
+    statement = _manual(pk)
+    return _decide(
+        request, ReasonForm(request.POST),
+        lambda data: editorial.withdraw_manual_statement(statement=statement, user=request.user,
+                                                         reason=data["reason"]),
+        fragment="manual-item", context={"statement": statement}, anchor="#review-manual",
+    )
+
+
+@require_POST
+@permission_required_for("statements.change_statement")
+def statement_undo_reattribution(request, pk):
+    statement = get_object_or_404(Statement, pk=pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        return _problem(request, _form_error(form), back=statement.get_absolute_url())
+    try:
+        editorial.undo_reattribution(statement=statement, user=request.user,
+                                     reason=form.cleaned_data["reason"])
+    except editorial.EditorialError as error:
+        return _problem(request, str(error), status=409, back=statement.get_absolute_url())
+    return redirect(statement.get_absolute_url())
 
 
 # --- history ---------------------------------------------------------------------------
