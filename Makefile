@@ -43,8 +43,12 @@ test-postgres:
 test-smoke:
 	env -u DATABASE_URL -u REDIS_URL FEED_ALLOW_PRIVATE_HOSTS=1 $(BIN)/pytest -m smoke -q
 
+# The benchmark suite against its peers (feedparser, reader in its own Python 3.12 venv):
+# about 20 minutes; BENCH_ARGS=--quick for tiny sizes. Writes benchmarks/results.json.
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/8
 bench: setup services
-	DATABASE_URL=$(PG_URL) $(BIN)/python -m benchmarks
+	command -v wrk >/dev/null || apt-get install -y wrk
+	DATABASE_URL=$(PG_URL) TEST_REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

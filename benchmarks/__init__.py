@@ -1,1 +1,1 @@
-"""Benchmarks: `python -m benchmarks` (or `make bench`) runs every module here that has `run()`."""
+"""Benchmarks: `python -m benchmarks` (or `make bench`); see __main__ for what runs."""
