@@ -105,8 +105,9 @@ def test_a_gzip_header_comment_that_never_ends_stops_at_the_wire_cap(hostile):
 
 def test_a_deflate_stream_of_empty_blocks_stops_at_the_wire_cap(hostile):
     # zlib header, then empty non-final stored blocks (LEN 0, NLEN 0xffff) forever.
+    empty_blocks = b"\x00\x00\x00\xff\xff" * 13107
     outcome = fetch_in_child(
-        hostile.answer("/empty-blocks", endless("deflate", b"\x78\x9c", b"\x00\x00\x00\xff\xff" * 13107))
+        hostile.answer("/empty-blocks", endless("deflate", b"\x78\x9c", empty_blocks))
     )
 
     assert outcome["error"] == "Response larger than 5 MB"
