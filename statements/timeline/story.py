@@ -44,6 +44,7 @@ from statements.timeline.selector import (
     duration_label,
     event_timeline,
 )
+from statements.timeline.worldmap import WorldMap, world_map
 
 ANSWERED = (RESPONDED, VIA_PROXY, RESPONDED_LATE)
 
@@ -350,6 +351,7 @@ class EventPage:
     glance: Glance
     groups: list[ReactionGroup]
     chart: StanceChart
+    map: WorldMap
 
     @property
     def event(self) -> Event:
@@ -364,4 +366,5 @@ def event_page(*, event: Event, now: datetime, filters: TimelineFilters | None =
         glance=glance(timeline.rows),
         groups=reaction_groups(timeline),
         chart=stance_chart(event=event, entries=timeline.entries),
+        map=world_map(timeline.rows, label=plain_status),
     )

@@ -75,3 +75,21 @@ def test_a_name_in_the_strip_takes_the_reader_to_its_row(sample, live_server, br
     assert row.get_attribute("data-status") == "silent"
     box = row.bounding_box()
     assert box and 0 <= box["y"] < FIRST_SCREENS[1]["height"]
+
+
+def test_clicking_a_state_on_the_map_shows_its_row(sample, live_server, browser):
+    page = browser.new_page(viewport=FIRST_SCREENS[0])
+    page.goto(live_server.url + "/events/maduro-capture-2026/#map")
+    states = page.locator("a[data-map-state]")
+    assert sorted(states.nth(i).get_attribute("data-map-state")
+                  for i in range(states.count())) == ["china", "iran", "russia", "united-states"]
+    # Colour follows the status: Russia answered (through its ministry).
+    assert "status-fill--responded" in page.locator(
+        'a[data-map-state="russia"] path').get_attribute("class")
+    page.locator('a[data-map-state="iran"] path').click()
+    page.wait_for_url("**#row-iran")
+    row = page.locator("tr#row-iran")
+    box = row.bounding_box()
+    assert box and 0 <= box["y"] < FIRST_SCREENS[0]["height"]
+    # The list says the same for those who do not see the map.
+    assert page.locator(".map-list li", has_text="Iran").count() >= 1
