@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/tracker
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run setup test test-postgres test-smoke services bench lint lock clean
+.PHONY: run setup test test-postgres test-smoke services bench eval lint lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ test-smoke:
 # The benchmark suite against its peers (feedparser, reader in its own Python 3.12 venv):
 # about 20 minutes; BENCH_ARGS=--quick for tiny sizes. Writes benchmarks/results.json.
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/8
+# Accuracy on the labelled evaluation set (evaluation/dataset.json), through the real pipeline.
+eval: setup services
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m evaluation --json evaluation/results.json
+
 bench: setup services
 	command -v wrk >/dev/null || apt-get install -y wrk
 	DATABASE_URL=$(PG_URL) TEST_REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python -m benchmarks $(BENCH_ARGS)

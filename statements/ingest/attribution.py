@@ -96,6 +96,10 @@ _CUE_PHRASES: dict[_Cue, tuple[str, ...]] = {
         "слово", "послание", "обращение", "речь", "сообщение", "приветствие", "реплика",
         "декларация", "пресс-конференция", "ответ на вопрос", "ответы на вопросы",
         "ответ на вопрос СМИ", "ответы на вопросы СМИ",
+        "déclaration", "entretien", "discours", "communiqué", "allocution", "interview",
+        "declaración", "comunicado", "entrevista", "discurso", "comparecencia",
+        "答记者问", "讲话", "声明", "谈话",
+        "بيان", "تصريح", "كلمة",
     ),
     _Cue.SPEECH_VERB: (
         # Not "state" or "note": "Head of State Putin", "Note by the Foreign Ministry".
@@ -117,13 +121,19 @@ _CUE_PHRASES: dict[_Cue, tuple[str, ...]] = {
         "посетила", "подписал", "встретился", "встретилась", "принял", "приняла",
         "направил", "поздравил", "выразил соболезнования", "констатировал", "указал",
         "напомнил", "добавил", "уточнил", "пояснил", "выступила", "заявила", "сообщила",
+        "a déclaré", "déclare", "entretenu", "visite", "reçoit", "condamne", "salue", "appelle",
+        "declaró", "afirmó", "visita", "viaja", "recibe", "condena", "anunció",
     ),
-    _Cue.BY: ("by", "from"),
+    _Cue.BY: ("by", "from", "de", "du", "del", "des", "par", "por",
+              # "外交部发言人毛宁": the name after "spokesperson" is the speaker.
+              "发言人"),
     _Cue.MENTION: (
         "with", "to", "about", "for", "against", "on", "in", "at", "into", "over", "between",
         "among", "regarding", "concerning", "toward", "towards", "after", "following",
         "с", "со", "о", "об", "обо", "к", "ко", "для", "против", "по", "в", "во", "на",
         "между", "у", "при", "после", "в связи с",
+        "avec", "à", "au", "aux", "pour", "sur", "contre", "con", "para", "sobre", "contra",
+        "en", "和", "与", "同", "مع",
     ),
 }
 # fmt: on
@@ -145,7 +155,8 @@ class _Speaker:
 
 
 def _letter_count(text: str) -> int:
-    return sum(ch.isalpha() for ch in text)
+    # A Chinese character is a syllable, not a letter: «毛宁» is a full name.
+    return sum(2 if "\u3400" <= ch <= "\u9fff" else 1 for ch in text if ch.isalpha())
 
 
 @dataclass(frozen=True, slots=True)

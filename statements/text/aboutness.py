@@ -10,6 +10,9 @@ would look at:
     position      a passage about the event carries a stance cue             +0.20
     main subject  the event's terms are the most frequent of the
                   events found, and occur at least twice                     +0.10
+    section       a short sentence opening a section names it ("On the
+                  talks in Chisinau.", «О ситуации в Судане.»): a briefing's
+                  part about the event                                       +0.30
 
 and then discounts what is plainly a mention:
 
@@ -45,6 +48,10 @@ _GREETING_WORDS = (
 )
 # fmt: on
 _GREETINGS: TermIndex[str] = TermIndex([("greeting", _GREETING_WORDS)])
+# Words that open a section heading of a briefing: "On …", «О …», "Sur …", "Sobre …".
+_HEADING_OPENERS = frozenset({"on", "about", "regarding", "о", "об", "обо", "sur", "sobre",
+                              "concernant", "关于", "بشأن", "حول"})
+_HEADING_MAX_WORDS = 8
 _LIST_JOINERS = stems_of(["and", "и", "et", "y", "or", "или", "as well as", "а также"])
 
 
@@ -98,6 +105,17 @@ def is_greeting(tokens: Sequence[Token], text: str, title_end: int) -> bool:
     return bool(_GREETINGS.scan(head, text))
 
 
+def _opens_section(tokens: Sequence[Token], sentences: Sequence[int], first: int) -> bool:
+    """Whether the word at `first` stands in a short heading sentence opened by "On …"."""
+    number = sentences[first]
+    words = [i for i, n in enumerate(sentences) if n == number]
+    return (
+        0 < len(words) <= _HEADING_MAX_WORDS
+        and number > 0
+        and tokens[words[0]].norm in _HEADING_OPENERS
+    )
+
+
 def _in_list(tokens: Sequence[Token], text: str, first: int, end: int) -> bool:
     """Whether the words tokens[first:end] are one item of an enumeration of at least three."""
     separators = 0
@@ -133,6 +151,7 @@ def relevance(
     )
     count = len(spans)
     listed = sum(1 for first, end in spans if _in_list(tokens, text, first, end))
+    section = any(_opens_section(tokens, sentences, first) for first, _ in spans)
     greeting = is_greeting(tokens, text, title_end)
 
     score = 0.0
@@ -150,6 +169,9 @@ def relevance(
     if most_frequent and count >= 2:
         score += 0.1
         reasons.append("the main subject")
+    if section:
+        score += 0.3
+        reasons.append("a section about it")
     if count and listed == count:
         score *= 0.4
         reasons.append("only listed among other topics")
@@ -165,6 +187,7 @@ def relevance(
         "listed": listed,
         "greeting": greeting,
         "main_subject": bool(most_frequent and count >= 2),
+        "section": section,
         "why": ", ".join(reasons) or f"mentioned {count}×",
     }
     return Relevance(score, evidence)

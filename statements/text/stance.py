@@ -116,10 +116,44 @@ _LEXICON: dict[Stance, dict[int, tuple[str, ...]]] = {
 }
 # fmt: on
 
+# The other UN languages and Spanish/French: (language, phrase), stemmed as that language.
+# fmt: off
+_LEXICON_MORE: dict[Stance, dict[int, tuple[tuple[str, str], ...]]] = {
+    Stance.CONDEMNS: {
+        3: (("fr", "barbare"), ("es", "bárbaro"), ("zh", "强烈谴责"), ("ar", "تدين بشدة")),
+        2: (("fr", "condamn…"), ("fr", "agression"), ("fr", "contraire au droit international"),
+            ("fr", "contraires au droit international"), ("fr", "inacceptable"),
+            ("es", "conden…"), ("es", "agresión"), ("es", "inaceptable"),
+            ("zh", "谴责"), ("zh", "侵略"), ("ar", "تدين"), ("ar", "إدانة"), ("ar", "عدوان")),
+        1: (("fr", "violation"), ("es", "violación"), ("zh", "反对"), ("ar", "انتهاك")),
+    },
+    Stance.CONCERN: {
+        2: (("fr", "vive préoccupation"), ("fr", "profonde préoccupation"),
+            ("es", "profunda preocupación"), ("zh", "深表关切"), ("zh", "严重关切"),
+            ("ar", "قلقها البالغ"), ("ar", "قلق بالغ")),
+        1: (("fr", "préoccupation"), ("fr", "retenue"), ("fr", "appelle à"),
+            ("es", "preocupación"), ("es", "moderación"), ("es", "diálogo"),
+            ("es", "llamamiento"), ("zh", "关切"), ("zh", "克制"), ("zh", "对话"),
+            ("zh", "呼吁"), ("ar", "قلق"), ("ar", "ضبط النفس"), ("ar", "الحوار"), ("ar", "تدعو")),
+    },
+    Stance.SUPPORTS: {
+        2: (("fr", "salue"), ("fr", "soutien"), ("fr", "soutient"), ("es", "apoy…"),
+            ("es", "celebra"), ("es", "acoge con satisfacción"), ("zh", "欢迎"), ("zh", "支持"),
+            ("ar", "ترحب"), ("ar", "تدعم"), ("ar", "ترحيب")),
+        1: (("fr", "constructif…"), ("es", "constructiv…"), ("zh", "积极"),),
+    },
+}
+# fmt: on
+
 _INDEX: TermIndex[_Cue] = TermIndex(
-    (_Cue(side, weight), phrases)
-    for side, by_weight in _LEXICON.items()
-    for weight, phrases in by_weight.items()
+    [
+        *((_Cue(side, weight), phrases)
+          for side, by_weight in _LEXICON.items()
+          for weight, phrases in by_weight.items()),
+        *((_Cue(side, weight), phrases)
+          for side, by_weight in _LEXICON_MORE.items()
+          for weight, phrases in by_weight.items()),
+    ]
 )
 
 _NEGATORS = stems_of(

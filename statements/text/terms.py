@@ -308,6 +308,19 @@ def _han_words(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         position += len(word)
 
 
+def _teach_segmenter(phrase: str) -> None:
+    """Make jieba keep a Chinese term (a name, an event's place) as one word, so the
+    term and the texts that contain it are cut alike."""
+    import jieba  # noqa: PLC0415 - only for Chinese
+
+    for run in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", phrase):
+        if len(run) > 1 and run not in _TAUGHT:
+            jieba.add_word(run, freq=200_000)
+            _TAUGHT.add(run)
+
+
+_TAUGHT: set[str] = set()
+
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
@@ -493,6 +506,8 @@ class TermIndex(Generic[K]):
         A phrase that normalises like one already under `key` adds nothing. A
         word with several keys (readings) branches the trie: any reading matches.
         """
+        if _HAN.search(phrase):
+            _teach_segmenter(phrase)
         words = _parse_term(phrase, language)
         if not words:
             return False

@@ -265,3 +265,25 @@ def test_a_feed_speaks_for_its_own_house(cast):
     # Inside the house a name moves the statement: the press secretary in the Kremlin's feed.
     inside = decide(cast, "Peskov says the Kremlin will respond", "kremlin")
     assert (inside.actor.slug, inside.suggested) == ("dmitry-peskov", None)
+
+
+def test_a_chinese_name_of_two_characters_is_a_name():
+    from actors.models import Actor as A
+
+    mfa = f.actor("chinese-mfa", kind=A.Kind.INSTITUTION, name="Chinese MFA")
+    named(f.actor("mao-ning", parent=mfa, name="Mao Ning"), "毛宁")
+    decision = SpeakerIndex.load().decide(title="外交部发言人毛宁就局势答记者问", default_actor=mfa)
+    assert decision.actor.slug == "mao-ning"
+
+
+def test_a_french_office_with_its_verb(cast):
+    from actors.models import Actor as A
+    from actors.models import Role
+
+    quai = f.actor("french-mfa", kind=A.Kind.INSTITUTION, name="French MFA")
+    barrot = f.actor("jean-noel-barrot", parent=quai, name="Jean-Noël Barrot")
+    Role.objects.create(person=barrot, institution=quai, title="Ministre",
+                        terms={"fr": ["Ministre"]})
+    decision = SpeakerIndex.load().decide(
+        title="Le Ministre s'est entretenu avec son homologue indien", default_actor=quai)
+    assert decision.actor == barrot

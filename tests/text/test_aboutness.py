@@ -23,3 +23,39 @@ pytestmark = pytest.mark.smoke
 )
 def test_lexicon_confusions(text, stance):
     assert score(text).stance == stance, score(text)
+
+
+# Mistakes the evaluation set (make eval) found, each fixed and kept fixed here.
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "stance"),
+    [
+        ("La France condamne les frappes, contraires au droit international.", "fr",
+         Stance.CONDEMNS),
+        ("El Gobierno expresa su profunda preocupación y hace un llamamiento al diálogo.", "es",
+         Stance.CONCERN),
+        ("中方对局势深表关切，呼吁各方保持克制。", "zh", Stance.CONCERN),
+        ("中方强烈谴责恐怖袭击。", "zh", Stance.CONDEMNS),
+        ("تعرب مصر عن قلقها البالغ وتدعو إلى ضبط النفس", "ar", Stance.CONCERN),
+        ("ترحب مصر بالاتفاق وتدعم جهود الوساطة", "ar", Stance.SUPPORTS),
+    ],
+)
+def test_the_lexicon_reads_the_un_languages(text, language, stance):
+    assert score(text, language).stance == stance
+
+
+def test_a_briefing_section_heading_makes_its_topic_relevant():
+    from statements.text.aboutness import relevance, sentence_of
+    from statements.text.terms import TermIndex, tokenize
+
+    title = "Briefing by the spokeswoman"
+    text = (f"{title}\nOn the talks in Chisinau. We take note of the talks in Chisinau.\n\n"
+            "On cultural events. An exhibition opened.")
+    tokens = tokenize(text, "en")
+    index = TermIndex([(0, ["Chisinau"])])
+    spans = [(m.first_token, m.end_token) for m in index.scan(tokens, text)]
+    found = relevance(tokens=tokens, text=text, title_end=len(title), spans=spans,
+                      sentences=sentence_of(tokens, text), has_cue_in_passage=False,
+                      most_frequent=True)
+    assert found.evidence["section"] and found.score >= 0.5
