@@ -500,7 +500,9 @@ def allowed_decisions(status: str | None) -> tuple[str, ...]:
                 SilenceReview.Decision.RESPONSE_FOUND)
     if status == NO_COVERAGE:
         return (SilenceReview.Decision.DISMISSED, SilenceReview.Decision.RESPONSE_FOUND)
-    return ()
+    if status in (None, "pending"):
+        return ()
+    return (SilenceReview.Decision.ANSWERED,)  # the actor has answered since
 
 
 def reconcile_silence_reviews(*, events: Iterable[int] | None = None,
@@ -536,7 +538,8 @@ def reconcile_silence_reviews(*, events: Iterable[int] | None = None,
             continue
         status, silent = responder.status, responder.status in SILENCE_STATUSES
         if review.decision == Decision.PENDING:
-            if not silent:
+            # One that came back with a reason waits for an editor to read it.
+            if not silent and not review.reopened_reason:
                 review.decision, review.decided_by, review.decided_at = Decision.ANSWERED, None, now
                 review.note = _what_contradicts(responder)
                 review.reopened_reason = ""
@@ -606,10 +609,13 @@ def undo_silence_decision(*, review: SilenceReview, user: AbstractBaseUser, reas
 def decide_silence(
     *, review: SilenceReview, decision: str, user: AbstractBaseUser, note: str = ""
 ) -> SilenceReview:
-    """Confirm a silence as notable, or dismiss it (a response found goes through
+    """Confirm a silence as notable, dismiss it, or close it as answered since; only
+    a decision that matches the status derived now (a response found goes through
     record_found_response, which also records the response)."""
-    if decision not in (SilenceReview.Decision.NOTABLE, SilenceReview.Decision.DISMISSED):
-        raise EditorialError("A silence is confirmed as notable or dismissed.")
+    if decision not in (SilenceReview.Decision.NOTABLE, SilenceReview.Decision.DISMISSED,
+                        SilenceReview.Decision.ANSWERED):
+        raise EditorialError("A silence is confirmed as notable, dismissed, or closed as "
+                             "answered since.")
     responder = current_status(review)
     status = responder.status if responder else None
     if decision not in allowed_decisions(status):

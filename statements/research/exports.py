@@ -62,6 +62,11 @@ def timeline_json(timeline: Timeline, *, base_url: str = "") -> dict:
                 "stance": entry.link.stance,
                 "intensity": entry.link.intensity,
                 "permalink": base_url + entry.statement.get_absolute_url(),
+                # Whether it counts toward a status (a mention, a hand-added statement
+                # awaiting a second editor, or a withdrawn one does not), and why.
+                "counts": entry.link.counts_toward_status,
+                "manual_review": entry.statement.manual_review or None,
+                "implausible_date": iso_utc(entry.statement.implausible_date),
             }
             for entry in timeline.entries
         ],

@@ -147,6 +147,7 @@ class SilenceDecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[
         (SilenceReview.Decision.NOTABLE, "Confirm as a notable silence"),
         (SilenceReview.Decision.DISMISSED, "Dismiss"),
+        (SilenceReview.Decision.ANSWERED, "Close: answered since"),
     ])
     note = forms.CharField(required=False, max_length=2000,
                            widget=forms.TextInput(attrs={"placeholder": "why (optional)"}))
