@@ -329,3 +329,22 @@ def test_two_walks_of_one_source_do_not_run_at_once(feed_server, db):
             call_command("backfill", str(source.pk))
     assert not Statement.objects.filter(source=source).exists()
     assert backfill.run_backfill(source=source).entries_new == 10
+
+
+def test_a_second_backfill_leaves_editors_decisions_alone(feed_server, db):
+    putin = f.actor("vladimir-putin")
+    titles = {3: "Statement on Venezuela: Venezuela must decide", 7: "Venezuela talks"}
+    source = f.source(for_actor=putin, url=serve_atom(feed_server, pages=2, titles=titles))
+    event = f.event("venezuela", occurred_at=entry_time(8), window_hours=96,
+                    terms={"en": ["Venezuela"]}, expected=[putin])
+    backfill.run_backfill(source=source)
+    links = {link.statement.entry_id: link for link in EventLink.objects.filter(event=event)}
+    assert set(links) == {"urn:test:atom:3", "urn:test:atom:7"}
+    EventLink.objects.filter(pk=links["urn:test:atom:3"].pk).update(status="rejected")
+    EventLink.objects.filter(pk=links["urn:test:atom:7"].pk).update(status="confirmed")
+
+    backfill.run_backfill(source=source)
+
+    assert dict(EventLink.objects.filter(event=event).values_list(
+        "statement__entry_id", "status")) == {"urn:test:atom:3": "rejected",
+                                              "urn:test:atom:7": "confirmed"}
