@@ -122,7 +122,13 @@ def alert_list(request):
             messages.success(request, f"Subscribed: {subscription.describe()}.")
             return redirect("alerts")
     elif request.method in ("GET", "HEAD"):
-        form = alerts.SubscriptionForm(user=request.user)
+        # "Alert me" on an actor's or an event's page arrives with it chosen.
+        initial = {
+            "actor": Actor.objects.filter(slug=request.GET.get("actor", "")).first(),
+            "event": Event.objects.published().filter(slug=request.GET.get("event", "")).first(),
+        }
+        form = alerts.SubscriptionForm(user=request.user,
+                                       initial={k: v for k, v in initial.items() if v})
     else:
         return HttpResponse(status=405, headers={"Allow": "GET, HEAD, POST"})
     return render(request, "research/alerts.html", {
@@ -131,6 +137,14 @@ def alert_list(request):
         "alerts": alerts.user_alerts(request.user),
         "feed_token": alerts.feed_token(request.user),
     })
+
+
+@login_required
+@require_POST
+def alert_feed_rotate(request):
+    alerts.rotate_feed_token(request.user)
+    messages.success(request, "Your feed has a new address; the old one no longer works.")
+    return redirect("alerts")
 
 
 @login_required
