@@ -4,8 +4,9 @@
 
 Attribution: an entry is right when its stored actor is the labelled speaker
 (precision over entries given an actor, recall over all entries). Links: a
-predicted link is one that counts toward a status (EventLink.objects.counting());
-the gold links are the labelled `about` events. Stance: over gold links that
+predicted link is one above the relevance threshold (not a mention);
+the gold links are the labelled `about` events. Translations: the labelled
+`translation_of` pairs, and a check that counting() counts each pair once. Stance: over gold links that
 were predicted, the share with the labelled stance. Statuses: the share of
 labelled (event, actor) statuses that event_responses derives.
 """
@@ -129,10 +130,13 @@ def evaluate(data: dict) -> tuple[dict, list[str]]:
     right = attributed = total = 0
     gold_links, predicted = set(), set()
     stance_right = stance_total = 0
-    counting = {(link.statement.entry_id, link.event.slug): link for link in
-                EventLink.objects.counting().select_related("statement", "event")}
     all_links = {(link.statement.entry_id, link.event.slug): link for link in
                  EventLink.objects.select_related("statement", "event")}
+    # The judgement under test: links above the relevance threshold ("about it").
+    counting = {key: link for key, link in all_links.items() if not link.is_mention}
+    # What counts toward statuses: each statement once, its translations through it.
+    counted = {(link.statement.entry_id, link.event.slug) for link in
+               EventLink.objects.counting().select_related("statement", "event")}
     for feed in data["feeds"]:
         for entry in feed["entries"]:
             total += 1
@@ -177,6 +181,21 @@ def evaluate(data: dict) -> tuple[dict, list[str]]:
             else:
                 mistakes.append(f"status {slug}/{actor_slug}: {derived.get(actor_slug)} ≠ {status}")
 
+    gold_pairs = {(e["id"], e["translation_of"]) for feed in data["feeds"]
+                  for e in feed["entries"] if e.get("translation_of")}
+    by_pk = {s.pk: s for s in stored.values()}
+    found_pairs = {(s.entry_id, by_pk[s.translation_of_id].entry_id)
+                   for s in stored.values() if s.translation_of_id}
+    for translation, original in gold_pairs:
+        for slug in events:
+            both = {(translation, slug), (original, slug)} & counted
+            if len(both) > 1:
+                mistakes.append(f"counted twice: {translation} and {original} on {slug}")
+    for pair in gold_pairs - found_pairs:
+        mistakes.append(f"missed translation {pair[0]} of {pair[1]}")
+    for pair in found_pairs - gold_pairs:
+        mistakes.append(f"extra translation {pair[0]} of {pair[1]}")
+
     true_links = len(predicted & gold_links)
     figures = {
         "entries": total,
@@ -187,6 +206,8 @@ def evaluate(data: dict) -> tuple[dict, list[str]]:
         "links_gold": len(gold_links),
         "stance": ratio(stance_right, stance_total),
         "statuses": ratio(status_right, status_total),
+        "translations_precision": ratio(len(found_pairs & gold_pairs), len(found_pairs)),
+        "translations_recall": ratio(len(found_pairs & gold_pairs), len(gold_pairs)),
         "statuses_total": status_total,
     }
     return figures, mistakes
@@ -224,7 +245,8 @@ def main() -> int:
         ok = value >= target
         failed |= not ok
         print(f"{name:<24}{value:>10.1%}{target:>10.0%}  {'yes' if ok else 'NO'}")
-    print(f"{'attribution precision':<24}{figures['attribution_precision']:>10.1%}")
+    for name in ("attribution_precision", "translations_precision", "translations_recall"):
+        print(f"{name.replace('_', ' '):<24}{figures[name]:>10.1%}")
     if mistakes:
         print("\nmistakes:")
         for line in mistakes:

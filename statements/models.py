@@ -391,6 +391,14 @@ class EventLinkQuerySet(models.QuerySet):
             # a confirmed link always counts.
             status=EventLink.Status.SUGGESTED,
             relevance__lt=RELEVANCE_THRESHOLD,
+        ).exclude(
+            # A translation counts once: through its original, when that is linked too.
+            models.Exists(
+                EventLink.objects.filter(
+                    statement_id=models.OuterRef("statement__translation_of_id"),
+                    event_id=models.OuterRef("event_id"),
+                ).exclude(status=EventLink.Status.REJECTED)
+            )
         )
 
 

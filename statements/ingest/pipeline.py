@@ -22,6 +22,7 @@ from statements.ingest.attribution import SpeakerIndex
 from statements.ingest.feedparse import FeedParseError, ParsedEntry, ParsedFeed, parse_feed
 from statements.ingest.fetching import FetchError, FetchResult, fetch_feed
 from statements.ingest.linking import link_statements
+from statements.ingest.translations import pair_translations
 from statements.models import FetchAttempt, Source, Statement
 from statements.responses.liveness import date_is_plausible
 from statements.text.terms import detect_language, search_vector_from_tokens, tokenize
@@ -291,6 +292,8 @@ def _store_entries(
             added,
             tokens={s.pk: tokens[s.entry_id] for s in added if s.entry_id in tokens},
         )
+        # A ministry's Russian and English versions are one statement (counted once).
+        pair_translations(added)
     return len(added), edited
 
 
