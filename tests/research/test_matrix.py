@@ -90,20 +90,25 @@ def test_each_row_counts_its_answers(client, maduro):
 def test_a_cell_opens_the_statements_behind_it_with_htmx_or_as_a_page(client, maduro):
     html = client.get(URL, {"group": "russia-and-allies"}).content.decode()
     cell_url = reverse("matrix-cell", args=["maduro-capture-2026", "russia"])
-    assert f'href="{cell_url}" hx-get="{cell_url}" hx-target="#cell-detail"' in html
+    # The cell keeps the grid's choices in its own URL, which htmx pushes: its permalink.
+    linked = f"{cell_url}?group=russia-and-allies"
+    assert f'href="{linked}" hx-get="{linked}" hx-target="#cell-detail"' in html
+    assert 'hx-push-url="true"' in html
     fragment = client.get(cell_url, HTTP_HX_REQUEST="true").content.decode()
     assert fragment.lstrip().startswith('<section id="cell"') and "<html" not in fragment
     text = text_of(fragment)
     assert "Russia on United States captures Nicolás Maduro" in text
-    assert "Responded first at +5.5 h after T0 through Russian Ministry of Foreign Affairs" in text
+    assert ("Responded first at +5.5 h after the event "
+            "through Russian Ministry of Foreign Affairs") in text
     # Its ministry's and spokeswoman's words count for Russia; the rejected link does not.
     titles = re.findall(r'<p class="title"><a href="/statements/\d+/">(.*?)</a>', fragment)
     assert titles == ["On the situation around Venezuela",
                       "Statement on the US armed aggression against Venezuela",
                       "Briefing: Zakharova on Venezuela",
                       "On preserving the sovereignty of Venezuela"]
-    page = client.get(cell_url).content.decode()
+    page = client.get(linked).content.decode()
     assert "<html" in page and "Statement on the US armed aggression" in page
+    assert '<table class="matrix">' in page  # opened beside the grid it came from
     putin_url = reverse("matrix-cell", args=["maduro-capture-2026", "vladimir-putin"])
     putin = text_of(client.get(putin_url).content.decode())
     assert "Silent" in putin

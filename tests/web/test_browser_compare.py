@@ -81,3 +81,28 @@ def test_cite_this_copies_the_apa_citation_with_the_permalink(sample, live_serve
     bibtex = page.locator("#cite-bibtex").text_content()
     assert bibtex.startswith("@misc{comparison,") and f"url = {{{url}}}" in bibtex
     context.close()
+
+
+def test_a_matrix_cell_opens_beside_the_grid_with_its_own_url(sample, live_server, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(live_server.url + "/matrix/?group=russia-and-allies")
+    page.evaluate("window.__marker = 1")
+    cell = page.locator('tr[data-actor="vladimir-putin"] td[data-event="maduro-capture-2026"] a')
+    cell.click()
+    page.wait_for_url("**/matrix/maduro-capture-2026/vladimir-putin/?group=russia-and-allies")
+    detail = page.locator("#cell-detail .cell-detail")
+    expect(detail).to_have_attribute("data-actor", "vladimir-putin")
+    assert page.evaluate("window.__marker") == 1, "the grid was reloaded instead of kept"
+    # Beside the cell, on the first screen: not far below the grid.
+    box, grid = detail.bounding_box(), page.locator(".matrix-scroll").bounding_box()
+    assert box["x"] >= grid["x"] + grid["width"] - 1 and box["y"] < 800
+
+    # The pushed URL is the cell's permalink: the grid, with this cell open.
+    fresh = browser.new_page(viewport={"width": 390, "height": 844})
+    fresh.goto(page.url)
+    expect(fresh.locator("table.matrix")).to_be_visible()
+    expect(fresh.locator("#cell-detail .cell-detail")).to_contain_text("Silent")
+    current = fresh.locator('td[data-event="maduro-capture-2026"] a[aria-current="true"]')
+    expect(current).to_have_count(1)

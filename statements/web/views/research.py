@@ -105,9 +105,18 @@ def matrix_page(request):
 def matrix_cell(request, event_slug, actor_slug):
     event = get_object_or_404(Event.objects.published(), slug=event_slug)
     actor = get_object_or_404(Actor, slug=actor_slug)
-    detail = matrix.cell_detail(event=event, actor=actor, now=timezone.now())
-    return render_page_or_fragment(request, "research/matrix_cell.html",
-                                   {"detail": detail}, fragment="cell")
+    now = timezone.now()
+    detail = matrix.cell_detail(event=event, actor=actor, now=now)
+    if request.htmx and not request.htmx.history_restore_request:
+        return render_page_or_fragment(request, "research/matrix_cell.html",
+                                       {"detail": detail}, fragment="cell")
+    # The cell's own URL is its permalink: the grid it was opened from (same group and
+    # topic), with this cell open beside it.
+    form = matrix.MatrixForm(request.GET)
+    group, tag = form.selection()
+    grid = matrix.actor_event_matrix(group=group, tag=tag, now=now)
+    return render(request, "research/matrix.html", {"form": form, "matrix": grid,
+                                                    "detail": detail})
 
 
 # --- alerts -------------------------------------------------------------------------
