@@ -109,6 +109,8 @@ class EventLinkInline(admin.TabularInline):
     readonly_fields = ["matched_terms", "cues"]
     raw_id_fields = ["statement"]
     extra = 0
+    # EventLink has no default ordering (it joined two tables into every query).
+    ordering = ["statement__published_at", "pk"]
 
 
 @admin.register(Event)
@@ -134,6 +136,7 @@ class EventAdmin(admin.ModelAdmin):
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
     search_fields = ["slug"]
+
 
 # History (issue 13): read-only records of what feeds and archives did over time.
 class _ReadOnly(admin.ModelAdmin):
@@ -165,4 +168,3 @@ class ArchiveImportAdmin(_ReadOnly):
     list_display = ["file_name", "source", "complete_from", "complete_to", "rows_read",
                     "rows_new", "rows_rejected", "started_at"]
     list_select_related = ["source"]
-

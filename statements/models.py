@@ -133,7 +133,8 @@ class CoverageInterval(models.Model):
     )
 
     class Meta:
-        ordering = ["source", "start"]
+        # No default ordering ("source" sorted by the source's title, a join on
+        # every coverage write): readers order by start themselves.
         indexes = [models.Index(fields=["source", "end"])]
         constraints = [
             models.CheckConstraint(
@@ -260,7 +261,11 @@ class Statement(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["source", "entry_id"], name="statement_unique_entry")
         ]
-        indexes = [models.Index(fields=["actor", "published_at"])]
+        indexes = [
+            models.Index(fields=["actor", "published_at"]),
+            # The alert run reads "fetched since its last run": a range scan.
+            models.Index(fields=["fetched_at"], name="statement_fetched_at_idx"),
+        ]
 
     def __str__(self):
         return self.title or self.body_text[:80] or f"Statement {self.pk}"
@@ -443,7 +448,8 @@ class EventLink(models.Model):
     objects = EventLinkQuerySet.as_manager()
 
     class Meta:
-        ordering = ["event", "statement__published_at"]
+        # No default ordering: one across relations joined Event and Statement into
+        # every query, ingestion's included. Lists order explicitly.
         constraints = [
             models.UniqueConstraint(fields=["event", "statement"], name="eventlink_unique"),
             models.CheckConstraint(
@@ -451,6 +457,8 @@ class EventLink(models.Model):
                 name="eventlink_intensity_0_3",
             ),
         ]
+        # The alert run reads "links made since its last run": a range scan.
+        indexes = [models.Index(fields=["created_at"], name="eventlink_created_at_idx")]
 
     def __str__(self):
         return f"{self.statement} → {self.event} ({self.status})"

@@ -910,20 +910,25 @@ def history_entries(
     records: Sequence, *, fields: Sequence[str], subject: str = "",
     labels: dict[str, dict] | None = None,
 ) -> list[HistoryEntry]:
-    """One object's history rows (oldest first) as who/when/what changed, newest first."""
+    """One object's history rows (oldest first) as who/when/what changed, newest first.
+
+    What changed between two rows is django-simple-history's own ``diff_against``;
+    this only puts the changed fields in the order given and in words.
+    """
     labels = labels or {}
     entries, previous = [], None
     for record in records:
         action = {"+": "created", "~": "changed", "-": "deleted"}[record.history_type]
         changes = []
-        for name in fields:
+        if previous is None:
+            changed = [name for name in fields if _display(record, name, labels) != "—"]
+        else:
+            delta = record.diff_against(previous, included_fields=fields)
+            changed = [name for name in fields if name in set(delta.changed_fields)]
+        for name in changed:
             after = _display(record, name, labels)
-            if previous is None:
-                if after != "—":
-                    changes.append(Change(name.replace("_", " "), "", after))
-                continue
-            before = _display(previous, name, labels)
-            if before != after:
+            before = "" if previous is None else _display(previous, name, labels)
+            if before != after:  # None and "" both read "—": not a change to a reader
                 changes.append(Change(name.replace("_", " "), before, after))
         if previous is None or changes or action != "changed":
             who = record.history_user.get_username() if record.history_user else "the system"
