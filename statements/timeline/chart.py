@@ -1,4 +1,4 @@
-"""Statements over time: how many statements on an event each day, by stance.
+"""Statements over time: on an event each day by stance, and an actor's attention by month.
 
 A server-drawn stacked bar chart (geometry only; the template draws the SVG),
 so it reads without JavaScript, with a table of the same counts beside it for
@@ -159,4 +159,92 @@ def stance_chart(*, event, entries) -> StanceChart:
         bars=bars, unit=unit, width=WIDTH, height=HEIGHT, plot_left=LEFT,
         plot_bottom=plot_bottom, plot_right=WIDTH - RIGHT, y_ticks=y_ticks,
         label_every=max(1, -(-len(bars) // 8)), stances=stances,
+    )
+
+
+# --- an actor's attention over time ---------------------------------------------------
+
+ATTENTION_MONTHS = 36
+
+
+@dataclass
+class MonthBar:
+    month: date
+    total: int
+    on_events: int  # statements linked (not rejected) to some published event
+    x: float
+    width: float
+    y_total: float
+    y_events: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.month:%b %Y}"
+
+    @property
+    def h_total(self) -> float:
+        return round(HEIGHT - BOTTOM - self.y_total, 1)
+
+    @property
+    def h_events(self) -> float:
+        return round(HEIGHT - BOTTOM - self.y_events, 1)
+
+
+@dataclass
+class AttentionChart:
+    bars: list[MonthBar]
+    width: int
+    height: int
+    plot_left: int
+    plot_right: int
+    plot_bottom: int
+    y_ticks: list[AxisTick]
+    label_every: int
+
+    @property
+    def total(self) -> int:
+        return sum(b.total for b in self.bars)
+
+    @property
+    def labelled_bars(self) -> list[MonthBar]:
+        return [b for i, b in enumerate(self.bars) if i % self.label_every == 0]
+
+    @property
+    def date_label_y(self) -> int:
+        return self.plot_bottom + 15
+
+
+def attention_chart(counts: list[tuple[date, int, int]]) -> AttentionChart:
+    """Bars per month from (month, statements, statements on events), the most recent
+    ATTENTION_MONTHS months that have any, with the empty months between them drawn."""
+    counts = sorted(counts)[-ATTENTION_MONTHS:]
+    months: list[date] = []
+    if counts:
+        current, last = counts[0][0], counts[-1][0]
+        while current <= last:
+            months.append(current)
+            current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
+    by_month = {m: (t, e) for m, t, e in counts}
+    peak = max((t for _, t, _ in counts), default=0)
+    top = _nice_max(max(peak, 1))
+    plot_bottom = HEIGHT - BOTTOM
+    plot_height = plot_bottom - TOP
+    slot = (WIDTH - LEFT - RIGHT) / max(len(months), 1)
+    width = max(min(slot * 0.75, 40), 2)
+    bars = []
+    for i, month in enumerate(months):
+        total, on_events = by_month.get(month, (0, 0))
+        bars.append(MonthBar(
+            month=month, total=total, on_events=on_events,
+            x=round(LEFT + i * slot + (slot - width) / 2, 1), width=round(width, 1),
+            y_total=round(plot_bottom - total / top * plot_height, 1),
+            y_events=round(plot_bottom - on_events / top * plot_height, 1),
+        ))
+    step = max(top // 4, 1)
+    return AttentionChart(
+        bars=bars, width=WIDTH, height=HEIGHT, plot_left=LEFT, plot_right=WIDTH - RIGHT,
+        plot_bottom=plot_bottom,
+        y_ticks=[AxisTick(y=round(plot_bottom - v / top * plot_height, 1), value=v)
+                 for v in range(0, top + 1, step)],
+        label_every=max(1, -(-len(bars) // 8)),
     )

@@ -20,15 +20,17 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from django.db.models import Q
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
 
 from actors.models import Actor, ActorGroup, Role
 from statements.editorial.decisions import event_notes
 from statements.models import Event, EventLink, Stance, Statement
 from statements.responses.coverage import Span
+from statements.timeline.chart import AttentionChart, attention_chart
 from statements.responses.statuses import (
     NO_COVERAGE,
     PENDING,
@@ -804,6 +806,19 @@ class RecordRow:
     @property
     def latency_label(self) -> str:
         return offset_label(self.latency_hours)
+
+
+def actor_attention(*, actor: Actor) -> AttentionChart:
+    """The actor's statements per month (UTC), and how many were on some event: one query."""
+    on_events = Q(links__event__is_published=True,
+                  links__status__in=[EventLink.Status.SUGGESTED, EventLink.Status.CONFIRMED])
+    rows = (Statement.objects.filter(actor=actor)
+            .annotate(month=TruncMonth("published_at", tzinfo=UTC)).values("month")
+            .annotate(total=Count("pk", distinct=True),
+                      on_events=Count("pk", distinct=True, filter=on_events))
+            .order_by("month"))
+    return attention_chart([(r["month"].date() if isinstance(r["month"], datetime) else r["month"],
+                             r["total"], r["on_events"]) for r in rows])
 
 
 def actor_record(*, actor: Actor, now: datetime, limit: int = 20) -> list[RecordRow]:

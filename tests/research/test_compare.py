@@ -63,3 +63,17 @@ def test_an_unknown_event_is_refused_with_a_message_and_no_table(client, sample)
     html = client.get("/compare/", {"events": "maduro-capture-2026,atlantis-1066"}).content.decode()
     assert "No published event is called “atlantis-1066”." in html
     assert '<table class="compare">' not in html
+
+
+def test_the_profile_shows_attention_per_month_and_what_was_on_events(client, sample):
+    from actors.models import Actor
+    from statements.timeline.selector import actor_attention
+
+    chart = actor_attention(actor=Actor.objects.get(slug="vladimir-putin"))
+    assert chart.total == sum(b.total for b in chart.bars) > 0
+    assert any(b.on_events for b in chart.bars)
+    assert all(b.on_events <= b.total for b in chart.bars)
+    months = [b.month for b in chart.bars]
+    assert months == sorted(months) and len(set(months)) == len(months)
+    html = client.get("/actors/vladimir-putin/").content.decode()
+    assert 'id="attention"' in html and "statements per month" in html

@@ -11,7 +11,7 @@ from statements.curation.health import source_health
 from statements.models import Source, Statement
 from statements.research.compare import telling_pairs
 from statements.research.matrix import record_summary
-from statements.timeline.selector import actor_record
+from statements.timeline.selector import actor_attention, actor_record
 
 RECENT_STATEMENTS = 15
 RECORD_EVENTS = 60
@@ -66,5 +66,6 @@ def actor_detail(request, slug):
         "record": record,
         "summary": record_summary(record),
         "pairs": telling_pairs(record=record),
+        "attention": actor_attention(actor=actor),
         "sources": sources.rows,
     })
