@@ -30,7 +30,6 @@ from actors.models import Actor, ActorGroup, Role
 from statements.editorial.decisions import event_notes
 from statements.models import Event, EventLink, Stance, Statement
 from statements.responses.coverage import Span
-from statements.timeline.chart import AttentionChart, attention_chart
 from statements.responses.statuses import (
     NO_COVERAGE,
     PENDING,
@@ -45,6 +44,7 @@ from statements.responses.statuses import (
     Responder,
     responses_for_events,
 )
+from statements.timeline.chart import AttentionChart, attention_chart
 from statements.timeline.labels import (
     duration_label,
     hours_between,
