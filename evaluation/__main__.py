@@ -6,8 +6,9 @@ Attribution: an entry is right when its stored actor is the labelled speaker
 (precision over entries given an actor, recall over all entries). Links: a
 predicted link is one above the relevance threshold (not a mention);
 the gold links are the labelled `about` events. Translations: the labelled
-`translation_of` pairs, and a check that counting() counts each pair once. Stance: over gold links that
-were predicted, the share with the labelled stance. Statuses: the share of
+`translation_of` pairs, and a check that counting() counts each pair once.
+Stance: over gold links that were predicted, the share with the labelled stance.
+Statuses: the share of
 labelled (event, actor) statuses that event_responses derives.
 """
 
@@ -228,6 +229,8 @@ def main() -> int:
 
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
+    # A database of its own, apart from the test suite's test_<name>.
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = f"eval_{old_name}"
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         data = json.loads((HERE / "dataset.json").read_text())

@@ -96,6 +96,10 @@ _CUE_PHRASES: dict[_Cue, tuple[str, ...]] = {
         "слово", "послание", "обращение", "речь", "сообщение", "приветствие", "реплика",
         "декларация", "пресс-конференция", "ответ на вопрос", "ответы на вопросы",
         "ответ на вопрос СМИ", "ответы на вопросы СМИ",
+        # Whose conversation, congratulation or condolence it is: «разговор Лаврова».
+        "conversation", "telephone conversation", "talks", "congratulations", "condolences",
+        "разговор", "телефонный разговор", "переговоры", "беседа", "поздравление",
+        "телеграмма", "соболезнование", "соболезнования",
         "déclaration", "entretien", "discours", "communiqué", "allocution", "interview",
         "declaración", "comunicado", "entrevista", "discurso", "comparecencia",
         "答记者问", "讲话", "声明", "谈话",
@@ -122,7 +126,8 @@ _CUE_PHRASES: dict[_Cue, tuple[str, ...]] = {
         "направил", "поздравил", "выразил соболезнования", "констатировал", "указал",
         "напомнил", "добавил", "уточнил", "пояснил", "выступила", "заявила", "сообщила",
         "a déclaré", "déclare", "entretenu", "visite", "reçoit", "condamne", "salue", "appelle",
-        "declaró", "afirmó", "visita", "viaja", "recibe", "condena", "anunció",
+        "declaró", "afirmó", "visita", "viaja", "recibe", "condena", "anunció", "reúne",
+        "se reúne", "mantiene", "participa", "rencontre", "participe",
     ),
     _Cue.BY: ("by", "from", "de", "du", "del", "des", "par", "por",
               # "外交部发言人毛宁": the name after "spokesperson" is the speaker.

@@ -299,9 +299,31 @@ def _split_apostrophes(text: str, match: re.Match[str], language: str) -> Iterat
         yield _make_token(text, start, end, language)
 
 
-def _han_words(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    import jieba  # noqa: PLC0415 - its dictionary loads in about a second: only for Chinese
+class _Jieba:
+    """jieba, imported on the first Chinese text (its dictionary loads in about a second)."""
 
+    ready = False
+    # Terms given before jieba was loaded: taught to it as soon as it is, before
+    # it cuts any text, so terms and texts are cut alike.
+    words: list[str] = []
+
+    def load(self):
+        import jieba  # noqa: PLC0415 - only for Chinese
+
+        if not self.ready:
+            jieba.initialize()
+            _JIEBA.ready = True
+            for phrase in self.words:
+                _teach_segmenter(phrase)
+            self.words.clear()
+        return jieba
+
+
+_JIEBA = _Jieba()
+
+
+def _han_words(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    jieba = _JIEBA.load()
     position = start
     for word in jieba.cut(text[start:end], HMM=False):
         yield position, position + len(word)
@@ -311,8 +333,7 @@ def _han_words(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
 def _teach_segmenter(phrase: str) -> None:
     """Make jieba keep a Chinese term (a name, an event's place) as one word, so the
     term and the texts that contain it are cut alike."""
-    import jieba  # noqa: PLC0415 - only for Chinese
-
+    jieba = _JIEBA.load()
     for run in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", phrase):
         if len(run) > 1 and run not in _TAUGHT:
             jieba.add_word(run, freq=200_000)
@@ -493,6 +514,7 @@ class TermIndex(Generic[K]):
     def __init__(self, items: Iterable[tuple[K, Iterable[str | tuple[str, str]]]]) -> None:
         self._root: _Node[K] = _Node()
         self.phrase_count = 0
+        self._pending: list[tuple[K, str, str]] = []
         for key, phrases in items:
             for phrase in phrases:
                 if isinstance(phrase, tuple):
@@ -507,6 +529,12 @@ class TermIndex(Generic[K]):
         word with several keys (readings) branches the trie: any reading matches.
         """
         if _HAN.search(phrase):
+            if not _JIEBA.ready:
+                # Chinese terms wait for the first Chinese text: loading jieba's
+                # dictionary costs a second, which no other text should pay.
+                self._pending.append((key, phrase, language))
+                _JIEBA.words.append(phrase)
+                return True
             _teach_segmenter(phrase)
         words = _parse_term(phrase, language)
         if not words:
@@ -531,7 +559,15 @@ class TermIndex(Generic[K]):
         return True
 
     def __bool__(self) -> bool:
-        return self.phrase_count > 0
+        return self.phrase_count > 0 or bool(self._pending)
+
+    def _add_pending(self, tokens: Sequence[Token]) -> None:
+        if not _JIEBA.ready and not any(_HAN.match(t.surface) for t in tokens):
+            return
+        _JIEBA.load()
+        pending, self._pending = self._pending, []
+        for key, phrase, language in pending:
+            self.add(key, phrase, language=language)
 
     def scan(self, tokens: Sequence[Token], text: str) -> list[TermMatch[K]]:
         """Every occurrence of every term in `tokens` (from `tokenize(text)`).
@@ -539,6 +575,8 @@ class TermIndex(Generic[K]):
         Ordered by position, longer matches first; overlapping matches are all
         reported (see `longest_first` to keep one per word).
         """
+        if self._pending:
+            self._add_pending(tokens)
         found: list[TermMatch[K]] = []
         root = self._root
         count = len(tokens)

@@ -287,3 +287,26 @@ def test_a_french_office_with_its_verb(cast):
     decision = SpeakerIndex.load().decide(
         title="Le Ministre s'est entretenu avec son homologue indien", default_actor=quai)
     assert decision.actor == barrot
+
+
+@pytest.mark.parametrize(
+    "title, speaker",
+    [
+        ("О телефонном разговоре С.В.Лаврова с Министром иностранных дел Индии", "sergey-lavrov"),
+        ("Поздравление Сергея Лаврова по случаю Национального праздника", "sergey-lavrov"),
+        ("Telephone conversation with Narendra Modi", "russian-mfa"),
+    ],
+)
+def test_whose_conversation_or_congratulation_it_is(cast, title, speaker):
+    # Found by make eval: «разговор Лаврова» is Lavrov's, a conversation *with* Modi is not Modi's.
+    assert decide(cast, title, "russian-mfa").actor.slug == speaker
+
+
+def test_a_spanish_name_with_a_reflexive_verb(cast):
+    from actors.models import Actor as A
+
+    ministry = f.actor("spanish-mfa", kind=A.Kind.INSTITUTION, name="Spanish MFA")
+    named(f.actor("jose-manuel-albares", parent=ministry, name="José Manuel Albares"), "Albares")
+    decision = SpeakerIndex.load().decide(
+        title="El Ministro Albares se reúne con su homólogo de Marruecos", default_actor=ministry)
+    assert decision.actor.slug == "jose-manuel-albares"
