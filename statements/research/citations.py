@@ -41,6 +41,9 @@ class Citable:
     accessed: datetime
     original_url: str = ""
     kind: str = "webpage"  # CSL item type
+    # The title's language: styles title-case English titles only (CSL), so a Russian
+    # title keeps its own capitalisation.
+    language: str = "en"
 
 
 @dataclass
@@ -71,6 +74,7 @@ def csl_item(item: Citable) -> dict:
         "issued": _date_parts(item.issued),
         "accessed": _date_parts(item.accessed),
         "URL": item.permalink,
+        "language": item.language or "en",
     }
     # A statement is a page on the tracker's site; a timeline or comparison is a data
     # set the tracker publishes (named once: it is also the author).
@@ -136,7 +140,7 @@ def statement_citation(statement, *, permalink: str, accessed: datetime) -> Cita
     return cite(Citable(
         key=f"statement-{statement.pk}", title=statement.title or f"Statement {statement.pk}",
         author=author, issued=statement.published_at, permalink=permalink, accessed=accessed,
-        original_url=statement.url,
+        original_url=statement.url, language=statement.language or "en",
     ))
 
 

@@ -44,3 +44,12 @@ def test_bibtex_and_csl_json_say_the_same(statement_item):
 def test_bibtex_escapes_what_latex_would_read(statement_item):
     statement_item.title = "50% of #sanctions & {more}"
     assert "title = {{50\\% of \\#sanctions \\& \\{more\\}}}" in cite(statement_item).bibtex
+
+
+@pytest.mark.smoke
+def test_a_russian_title_keeps_its_own_capitalisation(statement_item):
+    statement_item.title = "Заявление МИД России в связи с действиями США"
+    statement_item.language = "ru"
+    cited = cite(statement_item)
+    assert "“Заявление МИД России в связи с действиями США”" in cited.chicago
+    assert json.loads(cited.csl_json)[0]["language"] == "ru"

@@ -28,6 +28,7 @@ PAGES = [
     "/actors/vladimir-putin/compare/?events=venezuela-crisis-2019,maduro-capture-2026",
     "/compare/?events=venezuela-crisis-2019,maduro-capture-2026,assad-fall-2024", "/compare/",
     "/statements/?q=Venezuela", "/matrix/", "/sources/", "/accounts/login/",
+    "/matrix/maduro-capture-2026/vladimir-putin/?group=russia-and-allies",
     "/no-such-page/",
 ]
 RUN_AXE = """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
