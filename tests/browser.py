@@ -37,13 +37,21 @@ def launch(playwright):
 
 
 def save_screenshots(browser, base_url: str, out_dir: Path, event_slug: str) -> list[Path]:
-    """The event list and one timeline at laptop width (whole pages), and one phone
-    screen of the timeline's chart, whose actor names stay put while it scrolls."""
+    """The event list (whole page); the event page's first screen at laptop and phone
+    width (the answer and who spoke, who stayed silent); its reactions table, map and
+    chart; one phone screen of the timeline's chart, whose actor names stay put while
+    it scrolls; and Putin in 2019 against 2026, side by side."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    first_screen = {"width": 1280, "height": 800}
+    compare = "/actors/vladimir-putin/compare/?events=venezuela-crisis-2019," + event_slug
     shots = [
         ("/events/", DESKTOP, 1, None, "event-list.png"),
-        (f"/events/{event_slug}/", DESKTOP, 1, None, "maduro-timeline.png"),
+        (f"/events/{event_slug}/", first_screen, 1, "", "maduro-timeline.png"),
+        (f"/events/{event_slug}/", PHONE, 2, "", "maduro-first-screen-phone.png"),
+        (f"/events/{event_slug}/", DESKTOP, 1, "#status", "maduro-reactions.png"),
+        (f"/events/{event_slug}/", DESKTOP, 1, "#map", "maduro-map.png"),
         (f"/events/{event_slug}/", PHONE, 2, "#swimlane", "maduro-timeline-phone.png"),
+        (compare, DESKTOP, 1, "", "putin-2019-against-2026.png"),
     ]
     saved = []
     for path, viewport, scale, anchor, name in shots:
@@ -56,6 +64,7 @@ def save_screenshots(browser, base_url: str, out_dir: Path, event_slug: str) -> 
             page.eval_on_selector(".swimlane-scroll", """el => {
                 el.scrollLeft = el.querySelector("line.t0").x1.baseVal.value - 30; }""")
         target = out_dir / name
+        # None: the whole page; "" or an anchor: one screen, as a reader first sees it.
         page.screenshot(path=str(target), full_page=anchor is None)
         saved.append(target)
         context.close()
