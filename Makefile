@@ -1,5 +1,6 @@
 # The two commands of the README:
-#   make run    set up and serve the demo on the embedded default (SQLite, eager tasks, sample data)
+#   make run    set up and serve the demo on the embedded default (SQLite, eager tasks, sample data);
+#               PORT=8765 moves the site and its sample feeds to another port
 #   make test   set up and pass the test suite (PostgreSQL, Redis, Chromium on this machine)
 
 PYTHON ?= python3
@@ -22,12 +23,17 @@ $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
 
 setup: $(VENV)/.installed
 
+# The sample feeds are served by the demo's own server, so they move with it.
+PORT ?= 8000
+DEMO_ENV = FEED_ALLOW_PRIVATE_HOSTS=1 SAMPLE_FEEDS_BASE_URL=http://127.0.0.1:$(PORT)/sample-feeds/ \
+	SITE_URL=http://127.0.0.1:$(PORT)
+
 run: setup
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py ensure_demo_users
-	FEED_ALLOW_PRIVATE_HOSTS=1 $(BIN)/python manage.py load_sample
+	$(DEMO_ENV) $(BIN)/python manage.py load_sample
 	$(BIN)/python manage.py queue_silences --all
-	FEED_ALLOW_PRIVATE_HOSTS=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # PostgreSQL, Redis and Chromium are real parts of the suite: start or install them.
 services:

@@ -79,11 +79,14 @@ class ActorGraph:
         # speaks_for pairs and spokesperson roles in one UNION query, so every page
         # that loads the graph keeps its query count.
         no_date = Value(None, output_field=DateField())
-        pairs = Actor.speaks_for.through.objects.values_list(
+        # order_by(): Role's default ordering is not allowed inside a UNION on SQLite.
+        pairs = Actor.speaks_for.through.objects.order_by().values_list(
             "from_actor_id", "to_actor_id", no_date, no_date, Value(False)
         )
-        roles = Role.objects.filter(is_spokesperson=True, institution__isnull=False).values_list(
-            "person_id", "institution_id", "started_on", "ended_on", Value(True)
+        roles = (
+            Role.objects.filter(is_spokesperson=True, institution__isnull=False)
+            .order_by()
+            .values_list("person_id", "institution_id", "started_on", "ended_on", Value(True))
         )
         speaks_for, spokesperson_roles = [], []
         for person_id, principal_id, started, ended, from_role in pairs.union(roles, all=True):

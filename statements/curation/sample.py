@@ -5,12 +5,13 @@ under the sample feeds' base URL with `ingest.poll_source`, exactly as the
 Celery task would: fetch, parse, attribute, store, link, record coverage.
 
 The feeds are files in settings.SAMPLE_FEEDS_DIR, addressed as
-`http://127.0.0.1:8000/sample-feeds/<file>`, where the development server
-serves them (statements/urls.py). `load_sample` runs before that server is up,
-so it serves the same directory on the same address itself, from a temporary
-threaded HTTP server, for as long as the polls take. If the port is taken
-already (the development server is running), it checks that the feeds are
-served there and polls that instead.
+`http://127.0.0.1:<port>/sample-feeds/<file>` (SAMPLE_FEEDS_BASE_URL; `make run
+PORT=8765` sets it), where the development server serves them
+(statements/web/urls.py). `load_sample` runs before that server is up, so it
+serves the same directory on the same address itself, from a temporary
+threaded HTTP server, for as long as the polls take. If the port is taken it
+refuses, saying so: whatever answers there is not known to be these files, and
+statuses computed from another server's answers would be wrong without a sign.
 
 Fetching from 127.0.0.1 needs FEED_ALLOW_PRIVATE_HOSTS: the guard against
 feeds on private addresses stays on unless the environment says otherwise.
@@ -30,7 +31,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
@@ -132,13 +132,12 @@ def load_sample(
         )
 
     base_url = base_url or sample_feeds_base_url()
-    imported = import_dataset(sample_dataset(base_url=base_url))
-    log(f"Imported {DATASET_PATH.name}: {imported.summary()}")
-
-    sources = list(Source.objects.active().filter(url__startswith=base_url).order_by("url"))
-    links_before = _sample_links(base_url)
-    probe_url = sources[0].url if sources else None
-    with serve_sample_feeds(base_url=base_url, probe_url=probe_url) as how:
+    # The port first: a busy one is refused before anything is imported.
+    with serve_sample_feeds(base_url=base_url) as how:
+        imported = import_dataset(sample_dataset(base_url=base_url))
+        log(f"Imported {DATASET_PATH.name}: {imported.summary()}")
+        sources = list(Source.objects.active().filter(url__startswith=base_url).order_by("url"))
+        links_before = _sample_links(base_url)
         report = SampleReport(imported=imported, served_by=how, base_url=base_url,
                               links_before=links_before)
         log(f"Feeds served by the {how} at {base_url}")
@@ -204,16 +203,17 @@ class _SampleFeedHandler(SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def serve_sample_feeds(*, base_url: str, probe_url: str | None = None) -> Iterator[str]:
-    """Serve SAMPLE_FEEDS_DIR at `base_url` for the duration, unless something already does.
+def serve_sample_feeds(*, base_url: str) -> Iterator[str]:
+    """Serve SAMPLE_FEEDS_DIR at `base_url` for the duration.
 
-    Yields how the feeds are served: "temporary server" (started here) or
-    "existing server" (the port was taken, and it serves the feeds).
+    Yields how the feeds are served: "temporary server" (started here), or
+    "remote server" when `base_url` is not on this machine (nothing to start).
+    A taken port is a SampleError naming the port and the way out.
     """
     parts = urlsplit(base_url)
     host, port = parts.hostname or "", parts.port or 80
     if host not in _LOOPBACK_HOSTS:
-        yield "existing server"
+        yield "remote server"
         return
     handler_class = type("SampleFeedHandler", (_SampleFeedHandler,), {
         "prefix": parts.path if parts.path.endswith("/") else parts.path + "/",
@@ -224,9 +224,13 @@ def serve_sample_feeds(*, base_url: str, probe_url: str | None = None) -> Iterat
     except OSError as exc:
         if exc.errno != errno.EADDRINUSE:
             raise SampleError(f"Cannot serve the sample feeds on {host}:{port}: {exc}") from None
-        _check_existing_server(host, port, probe_url)
-        yield "existing server"
-        return
+        raise SampleError(
+            f"Port {port} on {host} is already in use, so the sample feeds cannot be served "
+            f"at {base_url}. Stop what listens there (a development server started "
+            f"earlier?), or use another port for the demo and its feeds: "
+            f"`make run PORT={port + 1}`, or SAMPLE_FEEDS_BASE_URL="
+            f"http://{host}:{port + 1}/sample-feeds/ for load_sample alone."
+        ) from None
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="sample-feeds", daemon=True)
     thread.start()
@@ -237,20 +241,3 @@ def serve_sample_feeds(*, base_url: str, probe_url: str | None = None) -> Iterat
         server.server_close()
         thread.join(timeout=5)
 
-
-def _check_existing_server(host: str, port: int, probe_url: str | None) -> None:
-    if probe_url is None:
-        return
-    try:
-        response = httpx.get(probe_url, timeout=5)
-    except httpx.HTTPError as exc:
-        raise SampleError(
-            f"Port {port} on {host} is taken, and what listens there does not serve the "
-            f"sample feeds ({exc}). Stop it, or run load_sample before the server."
-        ) from None
-    if response.status_code != 200:
-        raise SampleError(
-            f"Port {port} on {host} is taken, and {probe_url} answers HTTP "
-            f"{response.status_code}: is the development server running with DEBUG off? "
-            "Stop it, or run load_sample before the server."
-        )

@@ -53,6 +53,7 @@ def test_speaks_for_makes_a_spokesperson(russia):
     assert not graph.is_spokesperson(russia["putin"].pk)
 
 
+@pytest.mark.smoke  # the UNION must work on SQLite too (make run)
 def test_a_spokesperson_role_makes_a_spokesperson_only_while_it_is_held(russia):
     Role.objects.create(person=russia["zakharova"], institution=russia["mfa"],
                         title="Spokesperson", is_spokesperson=True,
@@ -86,6 +87,7 @@ def test_feeds_that_speak_for_an_actor_are_its_own_its_members_and_its_bodies(ru
         "zakharova", "mfa", "russia"}
 
 
+@pytest.mark.smoke  # the UNION must work on SQLite too (make run)
 def test_the_graph_loads_in_two_queries(russia, django_assert_num_queries):
     Role.objects.create(person=russia["zakharova"], institution=russia["mfa"],
                         title="Spokesperson", is_spokesperson=True)
@@ -94,6 +96,7 @@ def test_the_graph_loads_in_two_queries(russia, django_assert_num_queries):
     assert graph.spokespeople_of(russia["mfa"].pk)
 
 
+@pytest.mark.smoke  # the UNION must work on SQLite too (make run)
 def test_a_spokesperson_by_role_makes_a_person_via_proxy_on_the_event_day():
     # One truth: a Role marked is_spokesperson counts for via_proxy as speaks_for does.
     leader = actor("leader")

@@ -3,6 +3,7 @@
 import io
 import re
 import socket
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -197,19 +198,46 @@ def test_loading_twice_changes_nothing(loaded):
     assert second_polls.count() == len(FEED_FILES)
 
 
-def test_it_polls_the_server_already_on_the_port(base_url):
-    # As when the development server is up and serves the same files.
+def test_a_busy_port_is_refused_with_the_way_out_and_nothing_is_polled(base_url):
+    # Even a server that serves the very same files: load_sample cannot know that,
+    # and must not compute statuses from whatever answers there.
+    port = base_url.split(":")[2].split("/")[0]
     with serve_sample_feeds(base_url=base_url) as how:
         assert how == "temporary server"
-        output = load()
-    assert f"Feeds served by the existing server at {base_url}" in output
-    assert Statement.objects.count() > 100
+        with pytest.raises(CommandError) as refused:
+            load()
+    message = str(refused.value)
+    assert f"Port {port} on 127.0.0.1 is already in use" in message
+    assert f"make run PORT={int(port) + 1}" in message
+    # Refused before anything is imported or polled.
+    assert Actor.objects.count() == Source.objects.count() == 0
+    assert FetchAttempt.objects.count() == Statement.objects.count() == 0
 
 
-def test_a_port_taken_by_something_else_is_reported(settings, feed_server):  # noqa: F811
+def test_a_port_taken_by_another_program_is_refused_too(settings, feed_server):  # noqa: F811
     settings.SAMPLE_FEEDS_BASE_URL = feed_server.url("/sample-feeds/")
-    with pytest.raises(CommandError, match=r"is taken, and .* answers HTTP 404"):
+    with pytest.raises(CommandError, match=r"is already in use"):
         load()
+    assert FetchAttempt.objects.count() == 0
+
+
+def test_it_serves_and_polls_the_feeds_on_the_port_it_is_given(loaded, base_url):
+    assert f"Feeds served by the temporary server at {base_url}" in loaded
+    urls = set(Source.objects.filter(url__contains="/sample-feeds/").values_list("url", flat=True))
+    assert urls and all(url.startswith(base_url) for url in urls)
+
+
+@pytest.mark.smoke
+def test_make_run_moves_the_site_and_its_sample_feeds_to_port(tmp_path):
+    # The demo and its feeds share one port, so PORT must reach both commands.
+    plan = subprocess.run(["make", "-n", "run", "PORT=8765"], cwd=django_settings.BASE_DIR,
+                          capture_output=True, text=True, check=True).stdout
+    load_line = next(line for line in plan.splitlines() if "load_sample" in line)
+    serve_line = next(line for line in plan.splitlines() if "runserver" in line)
+    assert "SAMPLE_FEEDS_BASE_URL=http://127.0.0.1:8765/sample-feeds/" in load_line
+    assert "FEED_ALLOW_PRIVATE_HOSTS=1" in load_line
+    assert serve_line.rstrip().endswith("runserver 127.0.0.1:8765")
+    assert "SAMPLE_FEEDS_BASE_URL=http://127.0.0.1:8765/sample-feeds/" in serve_line
 
 
 def test_the_temporary_server_serves_only_the_feed_files(base_url):
