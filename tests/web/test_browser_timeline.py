@@ -65,5 +65,8 @@ def test_the_timeline_shows_statuses_and_marks_and_filters_without_reloading(
 def test_the_screenshot_helper_saves_the_pages(maduro, live_server, browser, tmp_path):
     out_dir = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
     saved = save_screenshots(browser, live_server.url, out_dir, maduro["event"].slug)
+    # An empty list used to pass: every promised file must exist, fresh, and be a picture.
+    assert {p.name for p in saved} >= {"event-list.png", "maduro-timeline.png"}
     for path in saved:
+        assert path.is_file() and path.stat().st_size > 5_000, path
         assert path.read_bytes().startswith(b"\x89PNG"), path
