@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from functools import wraps
 from typing import Any, Literal
 from urllib.parse import urlencode
 
@@ -890,6 +891,19 @@ def guide(request):
     })
 
 
+def _head_as_get(view):
+    """HEAD answered as GET (HTTP says they differ only by the body, which the server
+    drops), as the API's views did before ninja, whose GET operations refuse HEAD."""
+
+    @wraps(view)
+    def view_with_head(request, *args, **kwargs):
+        if request.method == "HEAD":
+            request.method = "GET"
+        return view(request, *args, **kwargs)
+
+    return view_with_head
+
+
 def _named(patterns):
     """ninja's own names for the document and the docs page, made ours."""
     names = {"openapi-json": "api-openapi", "openapi-view": "api-swagger"}
@@ -897,6 +911,7 @@ def _named(patterns):
         if pattern.name == "api-root":
             continue  # /api/ is the guide
         pattern.name = names.get(pattern.name, pattern.name)
+        pattern.callback = _head_as_get(pattern.callback)
         yield pattern
 
 

@@ -245,6 +245,8 @@ def test_a_huge_offset_is_a_400_and_a_bad_address_a_json_404(client, maduro):
         assert response.json()["errors"]["detail"], path
     # Without its slash an address still gets one, as everywhere on the site.
     assert client.get("/api/events").status_code == 301
+    assert client.head("/api/events/").status_code == 200  # HEAD is answered like GET
+    assert client.post("/api/events/").status_code == 405
 
 
 def test_the_openapi_document_describes_the_operations_and_their_parameters(client):
