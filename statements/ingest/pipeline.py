@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 from datetime import datetime, timedelta
 
@@ -66,10 +67,11 @@ def poll_source(*, source: Source, now: datetime | None = None) -> FetchAttempt:
             finished_at=finished_at(),
         )
 
-    body_hash = hashlib.sha256(result.body).hexdigest()
+    body_hash = entries_hash(result.body, url=result.url)
     if body_hash == source.body_hash:
-        # The server ignores conditional requests but sends the same bytes:
-        # as good as a 304, and cheaper than parsing again.
+        # The server ignores conditional requests but sends the same entries
+        # (often in an envelope whose build date or comment changes every time):
+        # as good as a 304, and much cheaper than parsing again.
         return _record_success(
             source=source,
             result=result,
@@ -158,6 +160,29 @@ def _record_success(
     finished_at: datetime,
     parsed: ParsedFeed | None = None,
     body_hash: str = "",
+# From the first entry's opening tag to the last entry's closing tag, in RSS (0.9x, 1.0,
+# 2.0) and Atom, with or without a namespace prefix.
+_FIRST_ENTRY = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s>/]")
+_LAST_ENTRY_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?(?:item|entry)\s*>")
+
+
+def entries_hash(body: bytes, *, url: str = "") -> str:
+    """What decides whether a fetched feed needs parsing: a hash of its entries' bytes.
+
+    Everything from the first entry's start to the last entry's end counts, so any
+    change to an entry, or an entry added between others, is seen; the envelope
+    before and after (the channel's build date, a generator comment, a cache stamp)
+    is left out, since it changes on every request of many servers while no entry
+    does. A body with no recognisable entries is hashed whole. The address it came
+    from counts too: relative links resolve against it, so a moved feed is read again.
+    """
+    first = _FIRST_ENTRY.search(body)
+    start = first.start() if first else 0
+    end = max((m.end() for m in _LAST_ENTRY_END.finditer(body, start)), default=None)
+    region = body if first is None or end is None else body[start:end]
+    return hashlib.sha256(url.encode() + b"\n" + region).hexdigest()
+
+
 ) -> FetchAttempt:
     speakers = SpeakerIndex.load() if parsed else None
     warnings = [parsed.warning] if parsed and parsed.warning else []

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from actors.models import Actor, Alias
-from statements.ingest.pipeline import backoff_after, poll_source
+from statements.ingest.pipeline import backoff_after, entries_hash, poll_source
 from statements.models import CoverageInterval, Event, EventLink, FetchAttempt, Source, Statement
 from tests.corpus import CORPUS, require_corpus
 
@@ -225,9 +225,9 @@ def test_entries_without_dates_get_the_fetch_time_flagged_as_estimated(feed_serv
     linkless = Statement.objects.get(title="Second undated statement without a link")
     assert linkless.entry_id.startswith("sha256:") and linkless.url == ""
 
-    # A changed body is parsed again, a day later: an undated, linkless entry
-    # keeps its identity (the guessed date is not part of it).
-    body = (FEEDS / "no_dates.xml").read_bytes().replace(b"No dates at all", b"Still none")
+    # A changed entry makes the body parsed again, a day later: an undated, linkless
+    # entry keeps its identity (the guessed date is not part of it).
+    body = (FEEDS / "no_dates.xml").read_bytes().replace(b"Text A.", b"Text A, revised.")
     feed_server.serve("/undated", body)
     again = poll_source(source=source, now=T0 + timedelta(days=1))
 
@@ -387,6 +387,35 @@ def test_an_edited_entry_keeps_its_stored_version_and_says_so(feed_server, mfa):
     source = make_source(feed_server.serve("/rss.xml", FEEDS / "rss20.xml"), actor=mfa)
     poll_source(source=source, now=T0)
     body = (FEEDS / "rss20.xml").read_text().replace("A routine comment.", "A revised comment.")
+def test_a_changed_envelope_around_the_same_entries_parses_nothing(feed_server, mfa):
+    # Many servers stamp every response (a build date, a cache comment) while no entry
+    # changes: that is the same feed, not a new one to parse.
+    source = make_source(feed_server.serve("/rss.xml", FEEDS / "rss20.xml"), actor=mfa)
+    poll_source(source=source, now=T0)
+    Statement.objects.filter(source=source).update(title="Edited by an editor")
+    body = (FEEDS / "rss20.xml").read_text()
+    stamped = body.replace("<channel>", "<channel><!-- built 2026-01-03 06:15 -->", 1)
+    assert stamped != body
+    feed_server.serve("/rss.xml", stamped)
+
+    attempt = poll_source(source=source, now=T0 + timedelta(minutes=15))
+
+    assert (attempt.outcome, attempt.http_status) == (Outcome.UNCHANGED, 200)
+    assert set(Statement.objects.values_list("title", flat=True)) == {"Edited by an editor"}
+
+
+def test_the_entries_hash_sees_every_entry_and_only_the_envelope_goes():
+    feed = (b'<?xml version="1.0"?><rss><channel><lastBuildDate>1</lastBuildDate>'
+            b"<item><title>a</title></item><!-- x --><item><title>b</title></item>"
+            b"</channel></rss>")
+    assert entries_hash(feed) == entries_hash(feed.replace(b">1<", b">2<"))
+    assert entries_hash(feed) != entries_hash(feed.replace(b">b<", b">c<"))
+    assert entries_hash(feed) != entries_hash(feed.replace(b"<!-- x -->", b"<item/>"))
+    atom = b"<feed><updated>1</updated><atom:entry>e</atom:entry></feed>"
+    assert entries_hash(atom) == entries_hash(atom.replace(b">1<", b">2<"))
+    assert entries_hash(b"<html>no feed</html>") != entries_hash(b"<html>no feed!</html>")
+
+
     feed_server.serve("/rss.xml", body)
 
     attempt = poll_source(source=source, now=T0 + timedelta(minutes=15))
