@@ -26,8 +26,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db.models import Q
+
 from actors.models import Actor
-from statements.models import Event
+from statements.models import Event, Statement
 from statements.responses.statuses import (
     NO_COVERAGE,
     PENDING,
@@ -144,14 +146,42 @@ class KeyQuote:
     archived_url: str  # an archived copy, when the statement has one
     statement_url: str  # its page here
     source: str
+    # The same sentence in the paired language version (statements.ingest.translations).
+    translation: str = ""
+    translation_lang: str = ""
+    translation_url: str = ""
 
 
-def key_quote(row: ResponderRow) -> KeyQuote | None:
-    return responder_quote(row.responder)
+def key_quote(row: ResponderRow, versions: dict | None = None) -> KeyQuote | None:
+    return responder_quote(row.responder, versions)
 
 
-def responder_quote(responder) -> KeyQuote | None:
-    """The key quote of the statement that gave a responder its status."""
+def language_versions(statements) -> dict[int, Statement]:
+    """For each statement, its paired version in another language, in one query: the
+    original for a translation, the first translation for an original."""
+    statements = [s for s in statements if s is not None]
+    if not statements:
+        return {}
+    originals = {s.translation_of_id for s in statements if s.translation_of_id}
+    ids = {s.pk for s in statements}
+    found = list(Statement.objects.filter(Q(pk__in=originals) | Q(translation_of_id__in=ids))
+                 .only("pk", "language", "title", "body_text", "url", "translation_of_id")
+                 .order_by("pk"))
+    by_pk = {s.pk: s for s in found}
+    versions: dict[int, Statement] = {}
+    for statement in statements:
+        if statement.translation_of_id in by_pk:
+            versions[statement.pk] = by_pk[statement.translation_of_id]
+            continue
+        first = next((s for s in found if s.translation_of_id == statement.pk), None)
+        if first is not None:
+            versions[statement.pk] = first
+    return versions
+
+
+def responder_quote(responder, versions: dict | None = None) -> KeyQuote | None:
+    """The key quote of the statement that gave a responder its status, with the same
+    sentence from its paired language version when `versions` has one."""
     link = responder.link
     if link is None:
         return None
@@ -160,7 +190,20 @@ def responder_quote(responder) -> KeyQuote | None:
                         link.matched_terms or [])
     if not text:
         text = statement.title
+    translation = ""
+    other = (versions or {}).get(statement.pk)
+    if other is not None:
+        # A translation keeps the order of sentences: take the one at the same place.
+        mine = sentences(statement.body_text or statement.title)
+        theirs = sentences(other.body_text or other.title)
+        at = next((i for i, s in enumerate(mine) if text.rstrip(" …") in s or s in text), 0)
+        translation = theirs[at] if at < len(theirs) else (theirs[0] if theirs else "")
+        if len(translation) > QUOTE_LIMIT:
+            translation = translation[:QUOTE_LIMIT].rsplit(" ", 1)[0] + " …"
     return KeyQuote(
+        translation=translation,
+        translation_lang=other.language if other is not None else "",
+        translation_url=other.get_absolute_url() if other is not None else "",
         text=text,
         lang=statement.language or "",
         url=statement.url,
@@ -321,6 +364,7 @@ def reaction_groups(timeline: Timeline) -> list[ReactionGroup]:
     first, then its members from the top of the tree down."""
     graph = timeline.responses.graph
     groups: dict[int, ReactionGroup] = {}
+    versions = language_versions(r.responder.statement for r in timeline.rows)
     for row in timeline.rows:
         chain = [row.actor.pk, *graph.ancestors(row.actor.pk)]
         top = next((a for a in reversed(chain) if a in graph.by_id
@@ -328,7 +372,7 @@ def reaction_groups(timeline: Timeline) -> list[ReactionGroup]:
         head = graph.by_id.get(top, row.actor)
         group = groups.setdefault(top, ReactionGroup(head=head))
         depth = chain.index(top) if top in chain else 0
-        group.rows.append(ReactionRow(row=row, depth=depth, quote=key_quote(row)))
+        group.rows.append(ReactionRow(row=row, depth=depth, quote=key_quote(row, versions)))
     for group in groups.values():
         group.rows.sort(key=lambda r: (r.depth, r.actor.name))
         in_group = {r.actor.pk for r in group.rows}
