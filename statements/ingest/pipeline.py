@@ -145,21 +145,6 @@ def _first_line(exc: BaseException) -> str:
     return (text[0] if text else type(exc).__name__)[:500]
 
 
-def backoff_after(failures: int) -> timedelta:
-    """How long to wait after `failures` consecutive failed polls."""
-    # The exponent is capped so that a long-dead feed cannot overflow timedelta.
-    return min(settings.FEED_POLL_INTERVAL * 2 ** min(failures, 20), settings.FEED_MAX_BACKOFF)
-
-
-def _record_success(
-    *,
-    source: Source,
-    result: FetchResult,
-    outcome: str,
-    started_at: datetime,
-    finished_at: datetime,
-    parsed: ParsedFeed | None = None,
-    body_hash: str = "",
 # From the first entry's opening tag to the last entry's closing tag, in RSS (0.9x, 1.0,
 # 2.0) and Atom, with or without a namespace prefix.
 _FIRST_ENTRY = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s>/]")
@@ -183,6 +168,21 @@ def entries_hash(body: bytes, *, url: str = "") -> str:
     return hashlib.sha256(url.encode() + b"\n" + region).hexdigest()
 
 
+def backoff_after(failures: int) -> timedelta:
+    """How long to wait after `failures` consecutive failed polls."""
+    # The exponent is capped so that a long-dead feed cannot overflow timedelta.
+    return min(settings.FEED_POLL_INTERVAL * 2 ** min(failures, 20), settings.FEED_MAX_BACKOFF)
+
+
+def _record_success(
+    *,
+    source: Source,
+    result: FetchResult,
+    outcome: str,
+    started_at: datetime,
+    finished_at: datetime,
+    parsed: ParsedFeed | None = None,
+    body_hash: str = "",
 ) -> FetchAttempt:
     speakers = SpeakerIndex.load() if parsed else None
     warnings = [parsed.warning] if parsed and parsed.warning else []
