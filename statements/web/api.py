@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 from ninja import NinjaAPI, Schema
 from ninja import Path as PathParam
+from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.docs import Swagger
 from ninja.renderers import JSONRenderer
@@ -131,6 +132,13 @@ def _invalid_path(request, exc: NinjaValidationError):
     """A path value of the wrong type (`/api/statements/abc/`): nothing by that address."""
     return api.create_response(
         request, {"errors": {"detail": ["There is nothing at this address."]}}, status=404)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    """ninja's own refusals (throttling, authentication), in the API's one shape."""
+    return api.create_response(request, {"errors": {"detail": [str(exc)]}},
+                               status=exc.status_code)
 
 
 @api.exception_handler(Http404)
