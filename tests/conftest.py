@@ -8,6 +8,7 @@ that must also pass on the embedded SQLite default.
 import pytest
 from django.db import connection
 
+from config.celery import app as celery_app
 from tests.browser import browser  # noqa: F401  (the machine's Chromium, via Playwright)
 from tests.feedserver import feed_server  # noqa: F401  (a local HTTP server for feeds)
 from tests.scenarios import build_desk, build_maduro_scenario
@@ -38,3 +39,12 @@ def maduro():
 def desk():
     """One closed event with a suggested link, an open flag and a silence to review."""
     return build_desk()
+
+
+@pytest.fixture
+def eager_tasks():
+    """Queued Celery tasks run in-process, as the embedded default does (make run)."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous

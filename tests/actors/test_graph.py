@@ -96,31 +96,27 @@ def test_the_graph_loads_in_two_queries(russia, django_assert_num_queries):
     assert graph.spokespeople_of(russia["mfa"].pk)
 
 
+def leader_after_aide_spoke(**role_dates):
+    """A leader whose aide holds a press-secretary Role (dated as given) and spoke 2 h
+    after T0: the leader's row on the event."""
+    leader, aide = actor("leader"), actor("aide")
+    t0 = utc(2026, 1, 3, 6)
+    Role.objects.create(person=aide, institution=leader, title="Press secretary",
+                        is_spokesperson=True, **role_dates)
+    ev = event(occurred_at=t0, expected=[leader])
+    link(ev, statement(aide, t0 + timedelta(hours=2)), status=EventLink.Status.CONFIRMED)
+    responses = event_responses(event=ev, now=t0 + timedelta(days=9))
+    return next(r for r in responses.responders if r.actor == leader), aide
+
+
 @pytest.mark.smoke  # the UNION must work on SQLite too (make run)
 def test_a_spokesperson_by_role_makes_a_person_via_proxy_on_the_event_day():
     # One truth: a Role marked is_spokesperson counts for via_proxy as speaks_for does.
-    leader = actor("leader")
-    aide = actor("aide")
-    t0 = utc(2026, 1, 3, 6)
-    Role.objects.create(person=aide, institution=leader, title="Press secretary",
-                        is_spokesperson=True, started_on=date(2025, 1, 1))
-    ev = event(occurred_at=t0, expected=[leader])
-    link(ev, statement(aide, t0 + timedelta(hours=2)), status=EventLink.Status.CONFIRMED)
-    responder = next(r for r in event_responses(event=ev, now=t0 + timedelta(days=9)).responders
-                     if r.actor == leader)
-    assert responder.status == VIA_PROXY
-    assert responder.through == aide
+    responder, aide = leader_after_aide_spoke(started_on=date(2025, 1, 1))
+    assert (responder.status, responder.through) == (VIA_PROXY, aide)
+
 
 
 def test_a_role_that_ended_before_the_event_does_not_make_a_proxy():
-    leader = actor("leader")
-    aide = actor("aide")
-    t0 = utc(2026, 1, 3, 6)
-    Role.objects.create(person=aide, institution=leader, title="Press secretary",
-                        is_spokesperson=True, ended_on=date(2025, 1, 1))
-    ev = event(occurred_at=t0, expected=[leader])
-    link(ev, statement(aide, t0 + timedelta(hours=2)), status=EventLink.Status.CONFIRMED)
-    responder = next(r for r in event_responses(event=ev, now=t0 + timedelta(days=9)).responders
-                     if r.actor == leader)
-    assert responder.status != VIA_PROXY
-    assert responder.status != RESPONDED
+    responder, _ = leader_after_aide_spoke(ended_on=date(2025, 1, 1))
+    assert responder.status not in (VIA_PROXY, RESPONDED)

@@ -9,7 +9,6 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from actors.models import Actor, ActorGroup
-from config.celery import app as celery_app
 from statements.models import Event, EventLink, Tag
 from tests import factories as f
 from tests.factories import utc
@@ -18,14 +17,6 @@ from tests.scenarios import login
 pytestmark = pytest.mark.django_db
 
 T0 = utc(2026, 1, 3, 6)
-
-
-@pytest.fixture
-def eager_tasks():
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture

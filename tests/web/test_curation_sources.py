@@ -22,14 +22,6 @@ FEEDS = Path(__file__).parent.parent / "feeds"
 
 
 @pytest.fixture
-def eager_tasks():
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
-
-
-@pytest.fixture
 def speakers():
     mfa = f.actor("russian-mfa", kind=Actor.Kind.INSTITUTION, name="Russian Foreign Ministry")
     zakharova = f.actor("maria-zakharova", name="Maria Zakharova", parent=mfa)

@@ -11,7 +11,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from config.celery import app as celery_app
 from statements.curation.health import HISTORY_LENGTH, source_health
 from statements.models import FetchAttempt, Source
 from tests import factories as f
@@ -21,15 +20,6 @@ pytestmark = pytest.mark.django_db
 
 FEEDS = Path(__file__).parent.parent / "feeds"
 Outcome = FetchAttempt.Outcome
-
-
-@pytest.fixture
-def eager_tasks():
-    # Poll now queues the Celery task; run it in-process, as the embedded default does.
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def attempt(src, at, outcome=Outcome.OK, **fields):
