@@ -260,16 +260,34 @@ def _demonym_bases(norm: str) -> tuple[str, ...]:
     )
 
 
+# (word as written, language) → (keys, norm): a text is mostly words seen before,
+# so a word costs one dictionary look-up. Bounded: cleared when full.
+_ANALYSED: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {}
+_ANALYSED_MAX = 400_000
+
+
+def _analyse(surface: str, language: str) -> tuple[tuple[str, ...], str]:
+    norm = normalise(surface)
+    keys = word_keys(norm, language=language, capitalised=surface[:1].isupper())
+    return keys, norm
+
+
 def _make_token(
     text: str, start: int, end: int, language: str, *, possessive: bool = False
 ) -> Token:
     surface = text[start:end]
-    norm = normalise(surface)
-    keys = word_keys(norm, language=language, capitalised=surface[:1].isupper())
-    if _DEMONYMS_OFF.flag and len(keys) > 1 and _LATIN.search(norm):
+    if _DEMONYMS_OFF.flag:
+        norm = normalise(surface)
         # A term's own word: "Venezuelan" as a term does not match "Venezuela".
-        keys = word_keys(norm, language=language)
-    return Token(keys, surface, start, end, norm, possessive)
+        keys = word_keys(norm, language=language,
+                         capitalised=surface[:1].isupper() and not _LATIN.search(norm))
+        return Token(keys, surface, start, end, norm, possessive)
+    found = _ANALYSED.get((surface, language))
+    if found is None:
+        if len(_ANALYSED) >= _ANALYSED_MAX:
+            _ANALYSED.clear()
+        found = _ANALYSED[(surface, language)] = _analyse(surface, language)
+    return Token(found[0], surface, start, end, found[1], possessive)
 
 
 class _Flag(threading.local):
@@ -353,14 +371,19 @@ def tokenize(text: str, language: str | None = "") -> list[Token]:
     """
     language = language_of(language)
     tokens: list[Token] = []
+    analysed = _ANALYSED
     for match in _WORD.finditer(text):
         word = match.group()
-        if _HAN.search(word):
+        if not word.isascii() and max(word) >= "\u3400" and _HAN.search(word):
             tokens.extend(_han_tokens(text, match.start(), match.end(), language))
         elif "'" in word or "’" in word or "ʼ" in word:
             tokens.extend(_split_apostrophes(text, match, language))
         else:
-            tokens.append(_make_token(text, match.start(), match.end(), language))
+            found = None if _DEMONYMS_OFF.flag else analysed.get((word, language))
+            if found is None:
+                tokens.append(_make_token(text, match.start(), match.end(), language))
+            else:
+                tokens.append(Token(found[0], word, match.start(), match.end(), found[1]))
     return tokens
 
 
@@ -669,7 +692,8 @@ def search_vector_from_tokens(tokens: Sequence[Token], title_end: int) -> str:
     positions: dict[str, list[str]] = {}
     position = 0
     for token in tokens:
-        position = min(position + 1, _MAX_POSITION)
+        if position < _MAX_POSITION:
+            position += 1
         weight = "A" if token.end <= title_end else "B"
         for key in token.keys:
             entries = positions.setdefault(key, [])
