@@ -257,8 +257,30 @@ else:
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged when it ends, not when it starts: a worker killed mid-fetch
+# leaves its message unacknowledged, and Redis hands it to a worker again once the
+# visibility timeout has passed. The timeout fits the longest fetch (one total
+# deadline, FEED_TIMEOUT_SECONDS) plus storing, so redelivery takes under a minute,
+# not Redis's default hour; idle workers look for such messages every 5 s. A task
+# still running past it may run twice: every task is idempotent at the database.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_VISIBILITY_SECONDS = env_int(
+    "CELERY_TASK_VISIBILITY_SECONDS", 2 * env_int("FEED_TIMEOUT_SECONDS", 20) + 5
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_TASK_VISIBILITY_SECONDS,
+    "unacked_restore_interval": 5,
+    "unacked_restore_throttle": 1,
+    # With Redis down, queueing fails within seconds instead of hanging a request.
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5,
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
@@ -296,6 +318,14 @@ FEED_MAX_REDIRECTS = 5
 FEED_USER_AGENT = "StatementTracker/0.1 (+https://github.com/statement-tracker)"
 FEED_POLL_INTERVAL = timedelta(minutes=env_int("FEED_POLL_INTERVAL_MINUTES", 15))
 FEED_MAX_BACKOFF = timedelta(hours=env_int("FEED_MAX_BACKOFF_HOURS", 24))
+# Politeness across all workers (statements.ingest.politeness): one fetch at a time
+# per host, this far apart; a server's Retry-After is honoured up to the cap; the
+# adaptive interval follows each feed's rhythm within these bounds.
+FEED_HOST_SPACING_SECONDS = float(os.environ.get("FEED_HOST_SPACING_SECONDS", "1.0"))
+FEED_MAX_RETRY_AFTER = timedelta(hours=env_int("FEED_MAX_RETRY_AFTER_HOURS", 6))
+FEED_ADAPTIVE_POLLING = env_bool("FEED_ADAPTIVE_POLLING", True)
+FEED_MIN_POLL_INTERVAL = timedelta(minutes=env_int("FEED_MIN_POLL_INTERVAL_MINUTES", 5))
+FEED_MAX_POLL_INTERVAL = timedelta(hours=env_int("FEED_MAX_POLL_INTERVAL_HOURS", 6))
 # Backfills walk a feed's archive pages: at least this long between two requests
 # to one host (a server's Retry-After, when longer, wins), and a backfill stops
 # after this many consecutive missing pages.

@@ -1,6 +1,8 @@
 """What was said, where it came from, and which event it is about."""
 
+import secrets
 from datetime import timedelta
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
@@ -29,10 +31,33 @@ class SourceQuerySet(models.QuerySet):
         )
 
 
+def split_url_credentials(url: str) -> tuple[str, str, str]:
+    """`https://user:secret@host/feed` → ("https://host/feed", "user", "secret").
+
+    A secret inside a URL ends up everywhere a URL is shown or logged (pages,
+    API, exports, Atom feeds, worker logs), so a source keeps it apart and the
+    fetcher re-applies it, as HTTP Basic, only to the feed's own origin.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url, "", ""
+    if "@" not in parts.netloc:
+        return url, "", ""
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    username, _, password = userinfo.partition(":")
+    clean = urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
+    return clean, unquote(username), unquote(password)
+
+
 class Source(models.Model):
     """One feed, with the state needed to poll it politely."""
 
     url = models.URLField(max_length=2000, unique=True)
+    # HTTP Basic credentials, never part of `url` (see split_url_credentials).
+    # Shown to nobody: only the admin form sets them and only fetching reads them.
+    username = models.CharField(max_length=200, blank=True)
+    password = models.CharField(max_length=500, blank=True)
     title = models.CharField(max_length=300, blank=True)
     site_url = models.URLField(max_length=2000, blank=True)
     language = models.CharField(max_length=10, blank=True)
@@ -68,6 +93,18 @@ class Source(models.Model):
 
     def __str__(self):
         return self.title or self.url
+
+    def save(self, *args, **kwargs):
+        # Every path that stores a URL (forms, admin, OPML, datasets) goes through
+        # here or calls keep_credentials_apart() before a bulk insert.
+        self.keep_credentials_apart()
+        super().save(*args, **kwargs)
+
+    def keep_credentials_apart(self) -> None:
+        """Move `user:secret@` out of the URL into username/password."""
+        url, username, password = split_url_credentials(self.url or "")
+        if url != self.url:
+            self.url, self.username, self.password = url, username, password
 
 
 class FetchAttempt(models.Model):
@@ -584,6 +621,28 @@ class SilenceReview(models.Model):
 
     def __str__(self):
         return f"{self.actor} on {self.event}: {self.get_decision_display()}"
+
+
+def new_feed_secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class AlertFeedKey(models.Model):
+    """A user's secret for the personal alerts feed's address.
+
+    The address's token is signed over this secret and the user's password hash
+    (statements.alerts.delivery.feed_token): a new secret, or a new password,
+    revokes every address given out before, for that user alone.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_feed_key"
+    )
+    secret = models.CharField(max_length=64, default=new_feed_secret)
+    rotated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Alert feed key of {self.user}"
 
 
 class Subscription(models.Model):

@@ -57,9 +57,21 @@ from django.core import signing
 from django.core.mail import EmailMessage, get_connection
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from actors.models import Actor
-from statements.models import Alert, Event, EventLink, Stance, Statement, Subscription, Tag
+from statements.models import (
+    Alert,
+    AlertFeedKey,
+    Event,
+    EventLink,
+    Stance,
+    Statement,
+    Subscription,
+    Tag,
+    new_feed_secret,
+)
 from statements.responses.statuses import (
     NO_COVERAGE,
     PENDING,
@@ -389,6 +401,14 @@ def _email(*, batch: uuid.UUID, now: datetime) -> int:
     by_user: dict[int, list[Alert]] = defaultdict(list)
     for alert in alerts:
         by_user[alert.subscription.user_id].append(alert)
+    # Each message links the user's feed: its key, for all users in one query each way.
+    AlertFeedKey.objects.bulk_create(
+        [AlertFeedKey(user_id=user_id) for user_id in by_user], ignore_conflicts=True
+    )
+    keys = {k.user_id: k for k in AlertFeedKey.objects.filter(user_id__in=list(by_user))}
+    for user_alerts in by_user.values():
+        user = user_alerts[0].subscription.user
+        user._alert_feed_key_cache = keys.get(user.pk)
     sent = 0
     connection = get_connection()
     for user_alerts in by_user.values():
@@ -432,16 +452,36 @@ def _message(user, alerts: list[Alert], connection) -> EmailMessage:
 
 
 def feed_token(user) -> str:
-    """The user id, signed: the key to the personal Atom feed (no login for feed readers)."""
-    return signing.Signer(salt=FEED_SALT).sign(str(user.pk))
+    """The key to the personal Atom feed (no login for feed readers): the user id
+    and a digest of the user's feed secret and password hash, signed. Rotating
+    the secret (rotate_feed_token) or changing the password revokes it."""
+    return signing.Signer(salt=FEED_SALT).sign(f"{user.pk}.{_feed_digest(user)}")
 
 
 def user_for_feed_token(token: str):
     try:
-        user_id = signing.Signer(salt=FEED_SALT).unsign(token)
+        user_id, _, digest = signing.Signer(salt=FEED_SALT).unsign(token).partition(".")
     except signing.BadSignature:
         return None
-    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not constant_time_compare(digest, _feed_digest(user)):
+        return None
+    return user
+
+
+def rotate_feed_token(user) -> str:
+    """A new feed address for this user; every earlier one stops working."""
+    AlertFeedKey.objects.update_or_create(
+        user=user, defaults={"secret": new_feed_secret(), "rotated_at": timezone.now()}
+    )
+    return feed_token(user)
+
+
+def _feed_digest(user) -> str:
+    key = getattr(user, "_alert_feed_key_cache", None)
+    if key is None:
+        key, _ = AlertFeedKey.objects.get_or_create(user=user)
+    return salted_hmac(FEED_SALT, f"{key.secret}:{user.password}").hexdigest()[:24]
 
 
 # --- subscribing ------------------------------------------------------------------------

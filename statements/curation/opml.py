@@ -289,6 +289,8 @@ def import_opml(records: list[OutlineRecord], *, dry_run: bool = False) -> OpmlR
         if dry_run or not report.is_valid or not (to_create or to_update):
             return report
         # New sources have no next poll time: the next beat polls them.
+        for new_source in to_create:
+            new_source.keep_credentials_apart()  # bulk_create skips save()
         Source.objects.bulk_create(to_create)
         if to_update:
             Source.objects.bulk_update(list(to_update.values()), sorted(changed_fields))

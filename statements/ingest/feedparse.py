@@ -347,10 +347,41 @@ def sanitize_html(fragment: str, *, base_url: str = "") -> str:
     """
     if base_url:
         try:
-            return nh3.clean(fragment, url_relative=("rewrite_with_base", base_url)).strip()
+            cleaned = nh3.clean(fragment, url_relative=("rewrite_with_base", base_url))
         except ValueError:  # A base nh3 cannot parse: keep relative URLs as they are.
-            pass
-    return nh3.clean(fragment).strip()
+            cleaned = nh3.clean(fragment)
+    else:
+        cleaned = nh3.clean(fragment)
+    return _images_as_links(cleaned).strip()
+
+
+# nh3's output is normalised: attributes double-quoted, values escaped.
+_IMG = re.compile(r"<img\b([^>]*)>", re.IGNORECASE)
+_ATTR = re.compile(r'\s([a-z-]+)="([^"]*)"')
+
+
+def _images_as_links(cleaned: str) -> str:
+    """Remote images become links to them: an image a reader's browser loads from a
+    feed's server would tell that server who reads the statement, and when.
+
+    Dropped and linked rather than proxied: a proxy would fetch on every view what
+    the tracker exists to store once. The CSP's img-src 'self' holds the same line
+    for anything stored before this.
+    """
+
+    def replace(match: re.Match) -> str:
+        attrs = dict(_ATTR.findall(match.group(1)))
+        src, alt = attrs.get("src", ""), attrs.get("alt", "")
+        label = f"[image: {alt}]" if alt else "[image]"  # alt is already escaped by nh3
+        if not re.match(r"https?://", html.unescape(src), re.IGNORECASE):
+            return label
+        return f'<a class="remote-image" href="{src}" rel="noopener noreferrer">{label}</a>'
+
+    return _IMG.sub(replace, cleaned)
+
+
+# The links above are not words of the statement: search and matching skip them.
+_IMAGE_LINK = re.compile(r'<a class="remote-image"[^>]*>[^<]*</a>|\[image(?:: [^\]]*)?\]')
 
 
 # Tags that separate words: without a space "<p>a</p><p>b</p>" would read "ab".
@@ -366,7 +397,7 @@ def html_to_text(fragment: str) -> str:
     """Readable plain text (search, previews, matching) from sanitised HTML."""
     if not fragment:
         return ""
-    spaced = _BLOCK_TAG.sub(" <", fragment)
+    spaced = _BLOCK_TAG.sub(" <", _IMAGE_LINK.sub(" ", fragment))
     text = html.unescape(nh3.clean(spaced, tags=set()))
     return _SPACES.sub(" ", text).strip()
 

@@ -22,11 +22,13 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin
 
 import httpcore
 import httpx
 from django.conf import settings
+
+from statements.models import split_url_credentials
 
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 PERMANENT_REDIRECT_STATUSES = {301, 308}
@@ -86,6 +88,10 @@ def fetch_feed(
     """
     timeout = settings.FEED_TIMEOUT_SECONDS
     deadline = time.monotonic() + timeout
+    # Credentials typed into a URL (a preview) are used the same way, and
+    # never appear in a message or a log line.
+    url, url_username, url_password = split_url_credentials(url)
+    username, password = username or url_username, password or url_password
     request_headers = {
         "User-Agent": settings.FEED_USER_AGENT,
         "Accept": _ACCEPT,
@@ -173,27 +179,6 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     except (httpx.InvalidURL, ValueError):
         return ("", "", None)
     return (parsed.scheme, parsed.host, parsed.port)
-
-
-def strip_credentials(url: str) -> tuple[str, str, str]:
-    """`https://user:secret@host/feed` → ("https://host/feed", "user", "secret").
-
-    Secrets in a URL end up everywhere a URL is shown or logged, so sources
-    keep them apart and fetch_feed re-applies them (as HTTP Basic) only for fetching.
-    """
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url, "", ""
-    if "@" not in parts.netloc:
-        return url, "", ""
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    username, _, password = userinfo.partition(":")
-    return (
-        urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment)),
-        unquote(username),
-        unquote(password),
-    )
 
 
 # Feeds first, but anything is accepted: many servers label feeds text/html.

@@ -13,12 +13,13 @@ import logging
 import re
 import time
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from statements.ingest import coverage, revisions
+from statements.ingest import coverage, politeness, revisions
 from statements.ingest.attribution import SpeakerIndex
 from statements.ingest.feedparse import FeedParseError, ParsedEntry, ParsedFeed, parse_feed
 from statements.ingest.fetching import FetchError, FetchResult, fetch_feed
@@ -47,15 +48,29 @@ def poll_source(*, source: Source, now: datetime | None = None) -> FetchAttempt:
         # Offset from started_at rather than the wall clock, so a caller's `now` holds.
         return started_at + timedelta(seconds=time.monotonic() - clock)
 
+    host = urlsplit(source.url).hostname or ""
     try:
-        result = fetch_feed(url=source.url, etag=source.etag, last_modified=source.last_modified)
-    except FetchError as exc:
+        # One fetch per host at a time across all workers, spaced (politeness).
+        with politeness.host_turn(host):
+            result = fetch_feed(
+                url=source.url,
+                etag=source.etag,
+                last_modified=source.last_modified,
+                username=source.username,
+                password=source.password,
+            )
+    except (FetchError, politeness.HostBusy) as exc:
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            # Every worker keeps away from the host, and this source waits as asked.
+            retry_after = politeness.hold_off(host, retry_after)
         return _record_failure(
             source=source,
             started_at=started_at,
             finished_at=finished_at(),
             error=str(exc),
-            http_status=exc.http_status,
+            http_status=getattr(exc, "http_status", None),
+            not_before=started_at + timedelta(seconds=retry_after) if retry_after else None,
         )
 
     if result.not_modified:
@@ -252,7 +267,10 @@ def _record_success(
         # Coverage pairs a later 304 with the interval that ends at this time.
         locked.last_success_at = started_at
         locked.consecutive_failures = 0
-        locked.next_poll_at = started_at + settings.FEED_POLL_INTERVAL
+        locked.next_poll_at = started_at + politeness.next_poll_delay(
+            published=_recent_dates(source=locked, parsed=parsed),
+            cache_control=result.headers.get("cache-control", ""),
+        )
         locked.save(update_fields=_STATE_FIELDS)
 
     _copy_state(locked, to=source)
@@ -445,6 +463,19 @@ def _fill_in_feed_details(*, source: Source, parsed: ParsedFeed) -> None:
         source.language = parsed.language
 
 
+def _recent_dates(*, source: Source, parsed: ParsedFeed | None) -> list[datetime]:
+    """When the feed published lately: what the adaptive interval follows."""
+    if parsed is not None:
+        dated = [e.published_at for e in parsed.entries if not e.published_at_estimated]
+        if len(dated) >= 2:
+            return dated
+    return list(
+        Statement.objects.filter(source=source, published_at_estimated=False)
+        .order_by("-published_at")
+        .values_list("published_at", flat=True)[:20]
+    )
+
+
 def _record_failure(
     *,
     source: Source,
@@ -452,6 +483,7 @@ def _record_failure(
     finished_at: datetime,
     error: str,
     http_status: int | None,
+    not_before: datetime | None = None,
 ) -> FetchAttempt:
     with transaction.atomic():
         locked = Source.objects.select_for_update().get(pk=source.pk)
@@ -466,7 +498,9 @@ def _record_failure(
         coverage.record_attempt(attempt=attempt, previous_success_at=locked.last_success_at)
         locked.consecutive_failures += 1
         locked.last_attempt_at = started_at
-        locked.next_poll_at = started_at + backoff_after(locked.consecutive_failures)
+        locked.next_poll_at = max(
+            started_at + backoff_after(locked.consecutive_failures), not_before or started_at
+        )
         locked.save(update_fields=_STATE_FIELDS)
 
     _copy_state(locked, to=source)

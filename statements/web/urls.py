@@ -59,6 +59,7 @@ alert_urls = [
     path("", research.alert_list, name="alerts"),
     path("<int:pk>/delete/", research.alert_delete, name="alert-delete"),
     path("<int:pk>/toggle/", research.alert_toggle, name="alert-toggle"),
+    path("feed-address/new/", research.alert_feed_rotate, name="alerts-feed-rotate"),
     path("<str:token>/feed.atom", login_not_required(feeds.AlertsFeed()), name="alerts-feed"),
 ]
 

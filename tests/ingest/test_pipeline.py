@@ -58,6 +58,7 @@ def stored(source) -> dict[str, Statement]:
 
 @pytest.mark.smoke
 def test_it_stores_an_rss_feed_with_attribution_and_utc_dates(feed_server, mfa, settings):
+    settings.FEED_ADAPTIVE_POLLING = False  # the fixed interval; adaptive: tests/security
     url = feed_server.serve("/rss.xml", FEEDS / "rss20.xml", etag='"v1"')
     source = make_source(url, actor=mfa)
 
@@ -138,7 +139,9 @@ def test_an_atom_feed(feed_server, db):
     assert call.language == "en"
     # The full content, not the summary; relative links resolved against the feed's URL.
     assert "onerror" not in call.body_html
-    assert '<img src="https://kremlin.example.org/p.jpg">' in call.body_html
+    # A remote image becomes a link to it (the reader's browser never calls the feed's server).
+    assert '<a class="remote-image" href="https://kremlin.example.org/p.jpg"' in call.body_html
+    assert "<img" not in call.body_html
     assert f'href="{feed_server.base_url}/events/2/full"' in call.body_html
     meeting = Statement.objects.get(entry_id="tag:kremlin.example.org,2026:1")
     assert meeting.published_at == utc(2026, 1, 2, 8, 0)  # only "updated"
@@ -348,6 +351,7 @@ def test_polling_twice_stores_each_entry_once(feed_server, mfa):
 
 
 def test_a_304_parses_nothing_and_extends_coverage(feed_server, mfa, settings):
+    settings.FEED_ADAPTIVE_POLLING = False  # the fixed interval; adaptive: tests/security
     modified = "Sat, 03 Jan 2026 12:00:00 GMT"
     url = feed_server.serve("/rss.xml", FEEDS / "rss20.xml", etag='"v1"', last_modified=modified)
     source = make_source(url, actor=mfa)
@@ -433,6 +437,7 @@ def test_the_entries_hash_sees_every_entry_and_only_the_envelope_goes():
 def test_failures_back_off_exponentially_up_to_the_cap_and_reset_on_success(
     feed_server, mfa, settings
 ):
+    settings.FEED_ADAPTIVE_POLLING = False  # the fixed interval; adaptive: tests/security
     settings.FEED_POLL_INTERVAL = timedelta(minutes=15)
     settings.FEED_MAX_BACKOFF = timedelta(hours=1)
     url = feed_server.serve("/rss.xml", FEEDS / "rss20.xml")

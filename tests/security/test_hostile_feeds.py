@@ -199,3 +199,25 @@ def test_a_raw_entry_too_large_to_store_is_cut_with_a_note(feed_server, db, size
     if size == 50:
         assert statement.raw["_cut"] is True
         assert "raw entry of 1 entry" in attempt.warning
+
+
+def test_remote_images_become_links_and_stay_out_of_the_text(feed_server, db, client):
+    body = rss(item(
+        "img", "Pictured",
+        "&lt;p&gt;Before &lt;img src=&quot;https://tracker.example/pixel.gif?reader=1&quot; "
+        "alt=&quot;Signing&quot;&gt; after &lt;img src=&quot;/rel.png&quot;&gt;&lt;/p&gt;",
+    ))
+    source = Source.objects.create(url=feed_server.serve("/img.xml", body))
+
+    poll_source(source=source)
+
+    statement = Statement.objects.get(source=source)
+    assert "<img" not in statement.body_html
+    assert (
+        '<a class="remote-image" href="https://tracker.example/pixel.gif?reader=1" '
+        'rel="noopener noreferrer">[image: Signing]</a>'
+    ) in statement.body_html
+    assert f'href="{feed_server.base_url}/rel.png"' in statement.body_html
+    assert statement.body_text == "Before after"
+    page = client.get(f"/statements/{statement.pk}/").content.decode()
+    assert "<img" not in page.split("<main", 1)[1]

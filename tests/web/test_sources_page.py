@@ -129,7 +129,7 @@ def test_an_admin_polls_a_source_now(client, feed_server, eager_tasks,
 
     assert response.status_code == 302
     assert response["Location"] == reverse("source-list") + f"#source-{src.pk}"
-    assert len(callbacks) == 1
+    # Queued at once, not on commit: with the broker down nothing may change (issue 14).
     assert FetchAttempt.objects.get(source=src).outcome == Outcome.OK
     assert src.statements.exists()
     assert client.get(reverse("source-list")).content.decode().count("Poll now") == 1
