@@ -4,7 +4,6 @@ from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
 from statements.editorial import decisions as editorial
@@ -13,6 +12,7 @@ from statements.research import changes, citations, datapackage, exports
 from statements.timeline.selector import event_summaries, event_timeline, statement_links
 from statements.timeline.story import event_page
 from statements.web.forms.timeline import TimelineFilterForm
+from statements.web.htmx import render_page_or_fragment
 
 RECENT_EVENTS = 8
 LATEST_STATEMENTS = 15
@@ -45,14 +45,9 @@ def event_detail(request, slug):
     now = timezone.now()
     page = event_page(event=event, now=now, filters=form.filters())
     cite = citations.timeline_citation(event, permalink=request.build_absolute_uri(), accessed=now)
-    template_name = "statements/event_detail.html"
-    # A history restore after a cache miss needs the whole page, not the fragment.
-    if request.htmx and not request.htmx.history_restore_request:
-        template_name += "#timeline"
-    response = render(request, template_name, {"event": event, "form": form, "page": page,
-                                                "cite": cite})
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page_or_fragment(request, "statements/event_detail.html",
+                                   {"event": event, "form": form, "page": page, "cite": cite},
+                                   fragment="timeline")
 
 
 def _export_timeline(request, slug):

@@ -16,7 +16,7 @@ from actors.models import Actor
 from statements.alerts import delivery as alerts
 from statements.models import Event, Subscription
 from statements.research import matrix, search
-from statements.web.htmx import render_page_or_fragment
+from statements.web.htmx import render_page_or_fragment, wants_fragment
 
 
 def _bad_request(messages_: list[str], *, as_json: bool) -> HttpResponse:
@@ -107,7 +107,7 @@ def matrix_cell(request, event_slug, actor_slug):
     actor = get_object_or_404(Actor, slug=actor_slug)
     now = timezone.now()
     detail = matrix.cell_detail(event=event, actor=actor, now=now)
-    if request.htmx and not request.htmx.history_restore_request:
+    if wants_fragment(request):
         return render_page_or_fragment(request, "research/matrix_cell.html",
                                        {"detail": detail}, fragment="cell")
     # The cell's own URL is its permalink: the grid it was opened from (same group and
@@ -115,8 +115,9 @@ def matrix_cell(request, event_slug, actor_slug):
     form = matrix.MatrixForm(request.GET)
     group, tag = form.selection()
     grid = matrix.actor_event_matrix(group=group, tag=tag, now=now)
-    return render(request, "research/matrix.html", {"form": form, "matrix": grid,
-                                                    "detail": detail})
+    return render_page_or_fragment(request, "research/matrix.html",
+                                   {"form": form, "matrix": grid, "detail": detail},
+                                   fragment=None)
 
 
 # --- alerts -------------------------------------------------------------------------
