@@ -77,7 +77,9 @@ def preview_feed(*, url: str, default_actor: Actor | None, language: str = "",
     preview.entry_count = len(preview.feed.entries)
     speakers = SpeakerIndex.load()
     for entry in preview.feed.entries[:PREVIEW_ENTRIES]:
-        actor, attribution = speakers.attribute(title=entry.title, default_actor=default_actor)
+        # The entry's date, as ingest does: an office is its holder on that day.
+        actor, attribution = speakers.attribute(
+            title=entry.title, default_actor=default_actor, on=entry.published_at.date())
         preview.entries.append(PreviewEntry(
             entry=entry, actor=actor, attribution=attribution,
             # The order ingest uses: the entry's xml:lang, the admin's setting, the feed's.
