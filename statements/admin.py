@@ -15,6 +15,7 @@ from statements.models import (
     StatementRevision,
     Tag,
 )
+from statements.timeline.labels import utc_label
 
 RECENT_ATTEMPTS = 20
 # A URL typed without a scheme means https (Django 6's default, taken now).
@@ -56,7 +57,7 @@ class SourceAdmin(admin.ModelAdmin):
         attempts = source.attempts.order_by("-started_at")[:RECENT_ATTEMPTS]
         rows = format_html_join(
             "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} seen, {} new</td><td>{}</td></tr>",
-            ((a.started_at.strftime("%Y-%m-%d %H:%M UTC"), a.get_outcome_display(),
+            ((utc_label(a.started_at), a.get_outcome_display(),
               a.http_status or "", a.entries_seen, a.entries_new, a.error or a.warning)
              for a in attempts),
         )

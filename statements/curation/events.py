@@ -25,6 +25,7 @@ from statements.models import (
     Tag,
 )
 from statements.text.terms import TermIndex
+from statements.timeline.labels import hours_between
 
 PREVIEW_MATCHES = 100
 
@@ -120,7 +121,7 @@ def preview_event_matches(*, draft: EventDraft, event: Event | None = None,
         preview.total += 1
         if len(preview.rows) < limit:
             link = links.get(statement.pk)
-            offset = (statement.published_at - draft.occurred_at).total_seconds() / 3600
+            offset = hours_between(draft.occurred_at, statement.published_at)
             preview.rows.append(MatchRow(statement=statement, terms=terms, offset_hours=offset,
                                          link_status=link[0] if link else None))
     preview.would_remove = sum(1 for sid, (status, method) in links.items()
