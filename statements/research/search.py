@@ -24,6 +24,7 @@ syntax in the query ("quotes", or, -minus), which is then passed on as typed.
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -66,6 +67,12 @@ _WEBSEARCH_SYNTAX = re.compile(r'"|(?:^|\s)-\w|(?:^|\s)or(?:\s|$)', re.IGNORECAS
 
 SORT_RELEVANCE, SORT_NEWEST, SORT_OLDEST = "", "newest", "oldest"
 NAMES_ALL, NAMES_TYPED = "", "typed"
+# A results page must not cost more as the archive grows (make bench: search at 10 k and
+# 1 M statements). Matches are counted exactly up to COUNT_EXACT_UP_TO, beyond that the
+# planner's estimate is shown ("about 120,000"); a ranked page ranks the newest
+# RANK_CANDIDATES matches rather than every match. Exports and the API rank them all.
+COUNT_EXACT_UP_TO = 1_000
+RANK_CANDIDATES = 1_000
 
 
 def full_text_available() -> bool:
@@ -323,6 +330,8 @@ class Search:
     queryset: QuerySet[Statement]
     full_text: bool
     stems: frozenset[str] = field(default_factory=frozenset)
+    # What a results page pages through, when it is a bounded part of `queryset`.
+    page_queryset: QuerySet[Statement] | None = None
 
     @cached_property
     def events(self) -> list[Event]:
@@ -342,7 +351,12 @@ class Search:
 
     def page(self, number: int, per_page: int = PAGE_SIZE) -> Page:
         """One page of results; its object_list holds Hits. Always the same few queries."""
-        page = Paginator(self.queryset, per_page).get_page(number)
+        bounded = self.page_queryset is not None
+        paginator = BoundedPaginator(
+            self.page_queryset if bounded else self.queryset, per_page, counted=self.queryset,
+            rows_up_to=RANK_CANDIDATES if bounded else None)
+        page = paginator.get_page(number)
+        # Highlighting happens here, for the page shown only.
         page.object_list = [self.hit(s) for s in page.object_list]
         return page
 
@@ -377,16 +391,63 @@ def search_statements(*, filters: SearchFilters) -> Search:
     if terms:
         stems = frozenset(key for term in terms for p in term.phrases
                           for t in _fallback_tokens(term, p) for key in t.keys)
+    page_statements = None
+    ordering = _ordering(filters, ranked=bool(terms) and full_text)
     if terms and full_text:
         query = _tsquery(terms)
-        statements = statements.filter(search_vector=query).annotate(
-            rank=SearchRank(F("search_vector"), query),
-        )
+        matching = statements.filter(search_vector=query)
+        statements = matching.annotate(rank=SearchRank(F("search_vector"), query))
+        if filters.sort == SORT_RELEVANCE:
+            newest = matching.order_by("-published_at", "-id").values("pk")[:RANK_CANDIDATES]
+            page_statements = (
+                matching.filter(pk__in=newest)
+                .annotate(rank=SearchRank(F("search_vector"), query))
+                .order_by(*ordering)
+            )
     elif terms:
         statements = statements.filter(_fallback_condition(terms, statements))
-    statements = statements.order_by(*_ordering(filters, ranked=bool(terms) and full_text))
+    statements = statements.order_by(*ordering)
     return Search(filters=filters, terms=terms, queryset=statements, full_text=full_text,
-                  stems=stems)
+                  stems=stems, page_queryset=page_statements)
+
+
+class BoundedPaginator(Paginator):
+    """A paginator whose count stops at COUNT_EXACT_UP_TO, then estimates (`estimated`).
+
+    `counted` is what is counted (every match); `object_list` may be a bounded part
+    of it (the ranked candidates), of at most `rows_up_to` rows.
+    """
+
+    def __init__(self, object_list, per_page, *, counted, rows_up_to=None):
+        super().__init__(object_list, per_page)
+        self._counted = counted.order_by()
+        self._rows_up_to = rows_up_to
+        self._estimated = False
+
+    @cached_property
+    def count(self) -> int:
+        exact = self._counted[: COUNT_EXACT_UP_TO + 1].count()
+        if exact <= COUNT_EXACT_UP_TO or connection.vendor != "postgresql":
+            return exact if exact <= COUNT_EXACT_UP_TO else self._counted.count()
+        self._estimated = True
+        plan = json.loads(self._counted.explain(format="json"))
+        rows = int(plan[0]["Plan"]["Plan Rows"])
+        # Two significant figures: the estimate is a planner's, not a count.
+        rounded = round(rows, -max(len(str(rows)) - 2, 0))
+        return max(rounded, COUNT_EXACT_UP_TO + 1)
+
+    @property
+    def estimated(self) -> bool:
+        """True when `count` is an estimate (more than COUNT_EXACT_UP_TO matches)."""
+        _ = self.count
+        return self._estimated
+
+    @cached_property
+    def num_pages(self) -> int:
+        rows = self.count if self._rows_up_to is None else min(self.count, self._rows_up_to)
+        if rows == 0 and not self.allow_empty_first_page:
+            return 0
+        return max(1, -(-max(rows - self.orphans, 0) // self.per_page))
 
 
 def events_named_in(q: str) -> list[Event]:

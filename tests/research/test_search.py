@@ -373,3 +373,40 @@ def test_a_query_in_any_form_finds_every_form(client, db, stored, query):
     assert found(client, q=query) == [statement.pk]
     html = client.get(URL, {"q": query}).content.decode()
     assert "<mark>" in html
+
+
+def test_a_common_word_is_counted_up_to_a_bound_then_estimated_and_ranks_the_newest(
+        client, monkeypatch):
+    # At a million statements a common word matches hundreds of thousands: the page
+    # must not count, rank or mark them all (make bench measures it).
+    monkeypatch.setattr(search_module, "COUNT_EXACT_UP_TO", 10)
+    monkeypatch.setattr(search_module, "RANK_CANDIDATES", 5)
+    mfa = f.actor("bounded-mfa", name="Bounded ministry", kind=Kind.INSTITUTION)
+    made = [said(mfa, f"Sanctions statement {n}", "New sanctions were announced.",
+                 when=T0 + timedelta(hours=n)) for n in range(14)]
+    said(mfa, "Unrelated", "Trade and energy.", when=T0 + timedelta(hours=30))
+
+    search = search_module.search_statements(
+        filters=search_module.SearchFilters(q="sanctions"))
+    page = search.page(1)
+
+    assert page.paginator.estimated and page.paginator.count > 10
+    newest_five = {s.pk for s in made[-5:]}
+    assert {hit.statement.pk for hit in page.object_list} == newest_five
+    assert page.paginator.num_pages == 1
+    # Exports still rank every match.
+    assert len(list(search.rows())) == 14
+    response = client.get(URL, {"q": "sanctions"})
+    assert "about " in text_of(response)
+
+
+def test_a_count_within_the_bound_is_exact(monkeypatch):
+    monkeypatch.setattr(search_module, "COUNT_EXACT_UP_TO", 10)
+    mfa = f.actor("exact-mfa", name="Exact ministry", kind=Kind.INSTITUTION)
+    for n in range(7):
+        said(mfa, f"Sanctions statement {n}", "New sanctions.", when=T0 + timedelta(hours=n))
+
+    page = search_module.search_statements(
+        filters=search_module.SearchFilters(q="sanctions")).page(1)
+
+    assert (page.paginator.count, page.paginator.estimated) == (7, False)
