@@ -167,6 +167,3 @@ class ActorGraph:
         return self.by_id[actor_id].kind == Actor.Kind.PERSON and bool(
             self.spokespeople_of(actor_id)
         )
-
-    # Kept for callers written before the rules had names; same rule as own_speakers.
-    speakers_for = own_speakers
