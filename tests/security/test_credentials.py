@@ -38,7 +38,8 @@ def test_percent_encoded_user_info_is_decoded():
 
 
 def test_the_credentials_are_sent_to_the_feeds_origin_only(feed_server):
-    feed_server.redirect("/moved", "http://localhost:%s/feed" % feed_server.base_url.rsplit(":")[-1])
+    port = feed_server.base_url.rsplit(":")[-1]
+    feed_server.redirect("/moved", f"http://localhost:{port}/feed")
     url = feed_server.serve("/feed", RSS)
 
     fetch_feed(url=url, username="reader", password=SECRET)
