@@ -661,6 +661,9 @@ def longest_first(matches: Iterable[TermMatch[K]]) -> list[TermMatch[K]]:
 
 # A tsvector holds positions up to 16,383; later words share the last one.
 _MAX_POSITION = 16_383
+# PostgreSQL refuses a lexeme over 2 KB (a base64 blob in a body): such a "word"
+# is not indexed, as to_tsvector would skip it, rather than failing the insert.
+_MAX_LEXEME = 500
 
 
 def _lexeme(key: str) -> str:
@@ -681,6 +684,8 @@ def search_vector_literal(title: str, body: str, language: str = "") -> str:
         for token in tokenize(text, language):
             position = min(position + 1, _MAX_POSITION)
             for key in token.keys:
+                if len(key) > _MAX_LEXEME:
+                    continue
                 entries = positions.setdefault(key, [])
                 if len(entries) < 256:  # PostgreSQL keeps at most 256 positions per lexeme
                     entries.append(f"{position}{weight}")
@@ -696,6 +701,8 @@ def search_vector_from_tokens(tokens: Sequence[Token], title_end: int) -> str:
             position += 1
         weight = "A" if token.end <= title_end else "B"
         for key in token.keys:
+            if len(key) > _MAX_LEXEME:
+                continue
             entries = positions.setdefault(key, [])
             if len(entries) < 256:
                 entries.append(f"{position}{weight}")

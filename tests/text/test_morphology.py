@@ -98,3 +98,8 @@ def test_search_vector_indexes_every_reading_with_weights():
 def test_search_vector_quotes_lexemes():
     assert "'o''brien'" not in search_vector_literal("x", "O'Brien")  # split at the apostrophe
     assert search_vector_literal("", "") == ""
+
+
+def test_a_word_too_long_for_postgresql_is_left_out_of_the_vector():
+    vector = search_vector_literal("Заявление", "x" * 5000 + " Тегеран")
+    assert "xxxx" not in vector and "'тегеран'" in vector
