@@ -8,6 +8,7 @@ from functools import partial
 
 from celery import shared_task
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -49,7 +50,29 @@ def fetch_source(source_id: int) -> str | None:
     if source is None:
         logger.info("Source #%s is gone or inactive; nothing to fetch", source_id)
         return None
-    return ingest.poll_source(source=source).outcome
+    # A claim in Redis outlives a worker killed mid-fetch: when the message is
+    # redelivered (acks late, see CELERY_TASK_VISIBILITY_SECONDS), the poll that
+    # died is recorded as interrupted before the source is polled again.
+    claim = f"fetch-claim:{source_id}"
+    interrupted_at = _cache_call(cache.get, claim)
+    if interrupted_at:
+        ingest.record_interrupted_poll(
+            source=source, started_at=datetime.fromisoformat(interrupted_at)
+        )
+    _cache_call(cache.set, claim, timezone.now().isoformat(),
+                timeout=10 * settings.CELERY_TASK_VISIBILITY_SECONDS)
+    try:
+        return ingest.poll_source(source=source).outcome
+    finally:
+        _cache_call(cache.delete, claim)
+
+
+def _cache_call(method, *args, **kwargs):
+    try:
+        return method(*args, **kwargs)
+    except Exception:  # The claim is a courtesy; an unreachable cache must not stop a poll.
+        logger.warning("Fetch claims unreachable in the cache")
+        return None
 
 
 @shared_task

@@ -183,6 +183,17 @@ def entries_hash(body: bytes, *, url: str = "") -> str:
     return hashlib.sha256(url.encode() + b"\n" + region).hexdigest()
 
 
+def record_interrupted_poll(*, source: Source, started_at: datetime) -> FetchAttempt:
+    """Record a poll whose worker died before it ended (the task runs again now)."""
+    return _record_failure(
+        source=source,
+        started_at=started_at,
+        finished_at=timezone.now(),
+        error="Interrupted: the worker stopped before this poll ended; it was run again",
+        http_status=None,
+    )
+
+
 def backoff_after(failures: int) -> timedelta:
     """How long to wait after `failures` consecutive failed polls."""
     # The exponent is capped so that a long-dead feed cannot overflow timedelta.

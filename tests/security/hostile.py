@@ -4,6 +4,9 @@
 which writes whatever bytes it likes (trickled headers, stacked encodings,
 endless gzip headers): http.server would refuse to send most of these.
 
+`OwnRedis()` is a redis-server of the test's own on a free port, to stop and start
+(the shared one on 6379 is never touched).
+
 `run_bounded(code)` runs Python in a child process under an address-space
 limit and reports its peak memory and wall time, so a test can assert both
 about work a hostile input causes.
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -20,6 +24,8 @@ import textwrap
 import threading
 import time
 from pathlib import Path
+
+import redis
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -138,3 +144,38 @@ def wait_until(predicate, *, timeout: float, interval: float = 0.2):
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class OwnRedis:
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping()
+                return
+            except redis.RedisError:
+                time.sleep(0.05)
+        raise RuntimeError("our redis-server did not start")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+    def queued(self) -> int:
+        return redis.Redis.from_url(self.url).llen("celery")

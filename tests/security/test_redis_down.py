@@ -8,14 +8,10 @@ after pushing the next poll 15 minutes out, "Save source" reported an error
 although the source was saved.
 """
 
-import shutil
-import socket
-import subprocess
 import time
 from datetime import timedelta
 
 import pytest
-import redis
 from django.test import Client
 from django.utils import timezone
 
@@ -23,43 +19,9 @@ from config.celery import app as celery_app
 from statements.models import Source
 from tests import factories
 from tests.scenarios import PASSWORD, login, user_in
+from tests.security.hostile import OwnRedis
 
 pytestmark = pytest.mark.django_db
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class OwnRedis:
-    def __init__(self):
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping()
-                return
-            except redis.RedisError:
-                time.sleep(0.05)
-        raise RuntimeError("our redis-server did not start")
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-    def queued(self) -> int:
-        return redis.Redis.from_url(self.url).llen("celery")
 
 
 @pytest.fixture
