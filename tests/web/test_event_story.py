@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-import io
 import re
-import socket
 
 import pytest
-from django.core.management import call_command
 
 import statements.tasks  # noqa: F401  (registers the tasks load_sample queues, eagerly run)
+from tests.scenarios import load_sample_on_a_free_port
 
 pytestmark = pytest.mark.django_db
 
 URL = "/events/maduro-capture-2026/"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def sample(settings):
-    settings.SAMPLE_FEEDS_BASE_URL = f"http://127.0.0.1:{free_port()}/sample-feeds/"
-    call_command("load_sample", stdout=io.StringIO())
+    load_sample_on_a_free_port(settings)
 
 
 def row(html, slug):
@@ -61,3 +52,16 @@ def test_a_state_is_a_group_with_its_ministries_and_leaders_under_it(client, sam
     assert {"russian-mfa", "vladimir-putin", "dmitry-peskov"} <= set(members)
     # A spokesperson's words are said as such, not as "via proxy".
     assert "Via proxy" not in html[html.index('<table class="stack status-table'):]
+
+
+def test_the_page_costs_the_same_queries_whatever_the_number_of_responders(client, sample):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = {}
+    for slug in ("maduro-capture-2026", "assad-fall-2024", "kazakhstan-unrest-2022"):
+        client.get(f"/events/{slug}/")  # warm: the map's shapes are read once per process
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/events/{slug}/").status_code == 200
+        counts[slug] = len(queries)
+    assert len(set(counts.values())) == 1, counts
