@@ -10,14 +10,18 @@ from __future__ import annotations
 import hashlib
 import html as htmllib
 import importlib
+import io
 import itertools
 import re
+import socket
 from datetime import timedelta
 
 from django.apps import apps
 from django.contrib.auth.models import Group, User
+from django.core.management import call_command
 from django.test import Client
 
+import statements.tasks  # noqa: F401  (registers the tasks load_sample queues)
 from actors.models import Actor, ActorGroup, Alias, Role
 from statements.models import EventLink, FetchAttempt, Flag, SilenceReview, Statement, Tag
 from tests import factories as f
@@ -210,3 +214,20 @@ def build_world_for_browser():
         search_said(mfa, "On the capture of Maduro", "The capture of Nicolas Maduro."),
         search_said(mfa, "On economic issues", "Growth and budgets."),
     ]
+
+
+# --- the demo's sample ------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def load_sample_on_a_free_port(settings) -> str:
+    """The demo's sample through the real pipeline, its feeds on a free port (8000 is the
+    developer's, and load_sample refuses a busy one). Returns the feeds' base URL."""
+    settings.SAMPLE_FEEDS_BASE_URL = f"http://127.0.0.1:{free_port()}/sample-feeds/"
+    call_command("load_sample", stdout=io.StringIO())
+    return settings.SAMPLE_FEEDS_BASE_URL

@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-import io
 import re
-import socket
 
 import pytest
-from django.core.management import call_command
 
 import statements.tasks  # noqa: F401  (registers the tasks load_sample queues, eagerly run)
+from tests.scenarios import load_sample_on_a_free_port
 
 pytestmark = pytest.mark.django_db
 
 PUTIN_PAIR = "venezuela-crisis-2019,maduro-capture-2026"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def sample(settings):
-    settings.SAMPLE_FEEDS_BASE_URL = f"http://127.0.0.1:{free_port()}/sample-feeds/"
-    call_command("load_sample", stdout=io.StringIO())
+    load_sample_on_a_free_port(settings)
 
 
 def columns(html):

@@ -5,30 +5,22 @@ from __future__ import annotations
 import csv
 import io
 import json
-import socket
 import zipfile
 
 import pytest
-from django.core.management import call_command
 from frictionless import Package
 
 import statements.tasks  # noqa: F401  (registers the tasks load_sample queues, eagerly run)
+from tests.scenarios import load_sample_on_a_free_port
 
 pytestmark = pytest.mark.django_db
 
 URL = "/events/maduro-capture-2026/"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def sample(settings):
-    settings.SAMPLE_FEEDS_BASE_URL = f"http://127.0.0.1:{free_port()}/sample-feeds/"
-    call_command("load_sample", stdout=io.StringIO())
+    load_sample_on_a_free_port(settings)
 
 
 def test_the_csv_is_a_plain_table_with_its_header_first(client, sample):

@@ -8,15 +8,13 @@ Every page is checked at desktop and phone widths, on the sample data.
 
 from __future__ import annotations
 
-import io
-import socket
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 import statements.tasks  # noqa: F401  (registers the tasks load_sample queues, eagerly run)
 from statements.models import Statement
+from tests.scenarios import load_sample_on_a_free_port
 
 pytestmark = pytest.mark.browser
 
@@ -36,16 +34,9 @@ RUN_AXE = """async () => (await axe.run(document, {resultTypes: ["violations"]})
     .map(v => v.id + ": " + v.nodes.map(n => n.target.join(" ")).slice(0, 3).join(" | "))"""
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def sample(transactional_db, settings):
-    settings.SAMPLE_FEEDS_BASE_URL = f"http://127.0.0.1:{free_port()}/sample-feeds/"
-    call_command("load_sample", stdout=io.StringIO())
+    load_sample_on_a_free_port(settings)
 
 
 def test_no_page_has_a_serious_or_critical_violation(sample, live_server, browser):

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import io
-import socket
-
 import pytest
-from django.core.management import call_command
 
 import statements.tasks  # noqa: F401  (registers the tasks load_sample queues, eagerly run)
+from tests.scenarios import load_sample_on_a_free_port
 
 pytestmark = pytest.mark.browser
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def sample(transactional_db, settings):
-    settings.SAMPLE_FEEDS_BASE_URL = f"http://127.0.0.1:{free_port()}/sample-feeds/"
-    call_command("load_sample", stdout=io.StringIO())
+    load_sample_on_a_free_port(settings)
 
 
 def test_ticking_two_events_gives_a_comparison_with_its_own_url(sample, live_server, browser):

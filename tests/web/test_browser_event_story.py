@@ -8,14 +8,11 @@ viewport, linking to its row of the reactions table.
 
 from __future__ import annotations
 
-import io
-import socket
-
 import pytest
-from django.core.management import call_command
 
 import statements.tasks  # noqa: F401  (registers the tasks load_sample queues, eagerly run)
 from statements.models import Event
+from tests.scenarios import load_sample_on_a_free_port
 
 pytestmark = pytest.mark.browser
 
@@ -23,16 +20,9 @@ FIRST_SCREENS = [{"width": 1280, "height": 800}, {"width": 390, "height": 844}]
 JUDGED = ("responded", "via_proxy", "responded_late", "silent", "no_coverage")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def sample(transactional_db, settings):
-    settings.SAMPLE_FEEDS_BASE_URL = f"http://127.0.0.1:{free_port()}/sample-feeds/"
-    call_command("load_sample", stdout=io.StringIO())
+    load_sample_on_a_free_port(settings)
     return list(Event.objects.published().order_by("occurred_at"))
 
 
