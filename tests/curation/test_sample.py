@@ -2,7 +2,6 @@
 
 import io
 import re
-import socket
 import subprocess
 from datetime import UTC, datetime, timedelta
 
@@ -19,16 +18,11 @@ from statements.ingest.feedparse import parse_feed
 from statements.models import Event, EventLink, FetchAttempt, Source, Stance, Statement
 from statements.responses.statuses import event_responses
 from tests.feedserver import feed_server  # noqa: F401 (a fixture)
+from tests.scenarios import free_port
 
 pytestmark = pytest.mark.django_db
 
 FEED_FILES = sorted(p.name for p in django_settings.SAMPLE_FEEDS_DIR.glob("*.xml"))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
