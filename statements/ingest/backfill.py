@@ -16,7 +16,8 @@ missing page breaks the chain: the span it would have listed stays a gap.
 
 Idempotent (the unique (source, entry id) stores nothing twice), resumable (a
 BackfillCheckpoint per source, saved after every page), polite (one page of a
-host at a time, BACKFILL_HOST_SPACING_SECONDS between them, Retry-After honoured).
+host at a time, shared with polls through statements.ingest.politeness, at least
+BACKFILL_HOST_SPACING_SECONDS between pages, Retry-After honoured).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.celery import enqueue
-from statements.ingest import coverage
+from statements.ingest import coverage, politeness
 from statements.ingest.feedparse import FeedParseError, ParsedFeed, parse_feed
 from statements.ingest.fetching import FetchError, fetch_feed
 from statements.ingest.pipeline import store_parsed
@@ -227,18 +228,30 @@ def _walk(*, source, until, max_pages, progress, sleep) -> BackfillCheckpoint:
 
 def _fetch_page(url: str, *, sleep: Callable[[float], None]) -> Page:
     host = urlsplit(url).hostname or ""
+    # Long enough to sit out a capped Retry-After that a poll or another walk met.
+    patience = RETRY_AFTER_CAP + settings.FEED_TIMEOUT_SECONDS + 30
     for attempt in range(RETRIES + 1):
-        with host_turn(host, sleep=sleep):
-            try:
-                result = fetch_feed(url=url)
-            except FetchError as exc:
-                retry_after = getattr(exc, "retry_after", None)
-                if exc.http_status in (429, 503) and attempt < RETRIES:
-                    wait = retry_after if retry_after is not None else 2 ** (attempt + 1)
-                    if wait <= RETRY_AFTER_CAP:
-                        _hold_host(host, wait)
-                        continue
-                return Page(url=url, parsed=None, error=str(exc), http_status=exc.http_status)
+        try:
+            # The same per-host turn as polls (statements.ingest.politeness): a page of
+            # the archive never goes to a host while any other fetch to it is in flight.
+            with politeness.host_turn(host, wait_up_to=patience, sleep=sleep):
+                try:
+                    result = fetch_feed(url=url)
+                finally:
+                    # A deep walk is spaced more widely than polls, if so configured.
+                    politeness.hold_off(host, settings.BACKFILL_HOST_SPACING_SECONDS)
+        except politeness.HostBusy as exc:
+            if attempt < RETRIES:
+                continue
+            return Page(url=url, parsed=None, error=str(exc), http_status=503)
+        except FetchError as exc:
+            retry_after = getattr(exc, "retry_after", None)
+            if exc.http_status in (429, 503) and attempt < RETRIES:
+                wait = retry_after if retry_after is not None else 2 ** (attempt + 1)
+                if wait <= RETRY_AFTER_CAP:
+                    politeness.hold_off(host, wait)
+                    continue
+            return Page(url=url, parsed=None, error=str(exc), http_status=exc.http_status)
         try:
             parsed = parse_feed(
                 result.body,
@@ -353,29 +366,10 @@ def _save(checkpoint: BackfillCheckpoint, progress: ProgressCallback | None = No
         progress(checkpoint)
 
 
-# --- Politeness: one request per host at a time, spaced -----------------------
+# --- One walk per source ---------------------------------------------------------
 #
 # Kept in the cache: Redis when REDIS_URL is set, so every worker and every
 # `manage.py backfill` agrees; the in-process cache otherwise (the embedded demo).
-
-
-@contextmanager
-def host_turn(host: str, *, sleep: Callable[[float], None] = time.sleep) -> Iterator[None]:
-    """Wait for `host`'s turn: no other request to it in flight, spacing respected."""
-    busy, last = f"backfill:busy:{host}", f"backfill:next:{host}"
-    # Longer than any one fetch, so a killed process cannot hold the host for ever.
-    lease = settings.FEED_TIMEOUT_SECONDS + 30
-    while not cache.add(busy, 1, timeout=lease):
-        sleep(0.1)
-    try:
-        wait = (cache.get(last) or 0) - time.time()
-        if wait > 0:
-            sleep(wait)
-        yield
-    finally:
-        not_before = max(cache.get(last) or 0, time.time() + settings.BACKFILL_HOST_SPACING_SECONDS)
-        cache.set(last, not_before, timeout=3600)
-        cache.delete(busy)
 
 
 @contextmanager
@@ -400,11 +394,6 @@ def _renew_source_turn(source: Source) -> None:
     cache.touch(
         f"backfill:source:{source.pk}", SOURCE_LEASE_SECONDS + settings.FEED_TIMEOUT_SECONDS
     )
-
-
-def _hold_host(host: str, seconds: float) -> None:
-    """A server's Retry-After: no request to the host before then, from any backfill."""
-    cache.set(f"backfill:next:{host}", time.time() + seconds, timeout=3600)
 
 
 def describe(checkpoint: BackfillCheckpoint) -> str:

@@ -97,6 +97,7 @@ def serve_rss(server, pages: int, missing=()) -> str:
 @pytest.fixture(autouse=True)
 def _no_spacing(settings):
     settings.BACKFILL_HOST_SPACING_SECONDS = 0
+    settings.FEED_HOST_SPACING_SECONDS = 0
 
 
 def intervals(source):
@@ -251,6 +252,7 @@ def test_a_backfill_killed_mid_way_resumes_from_its_checkpoint(feed_server):
         "FEED_ALLOW_PRIVATE_HOSTS": "1",
         # Slow enough to be caught in the middle.
         "BACKFILL_HOST_SPACING_SECONDS": "0.4",
+        "FEED_HOST_SPACING_SECONDS": "0",
     }
     env.pop("TEST_DATABASE_NAME", None)
     env.pop("REDIS_URL", None)

@@ -160,6 +160,7 @@ def eager_tasks():
 def test_an_admin_starts_a_backfill_and_watches_it(client, feed_server, settings, eager_tasks,
                                                    django_capture_on_commit_callbacks):
     settings.BACKFILL_HOST_SPACING_SECONDS = 0
+    settings.FEED_HOST_SPACING_SECONDS = 0
     source = f.source(url=serve_atom(feed_server, pages=4))
     url = reverse("source-backfill", args=[source.pk])
     assert client.post(url).status_code in (302, 403)  # anonymous: refused
