@@ -117,7 +117,8 @@ class SummaryPiece:
 
 @dataclass
 class ResponseSummary:
-    """'7 of 12 responded (1 via proxy, 2 late), 3 silent, 2 no coverage' — expected actors only."""
+    """'7 of 12 responded (1 through a spokesperson, 2 late), 3 silent, 2 no coverage' —
+    expected actors only."""
 
     expected: int
     counts: dict[str, int]
@@ -139,7 +140,8 @@ class ResponseSummary:
         if not self.expected:
             return "No expected responders"
         text = f"{self.answered} of {self.expected} responded"
-        how = [f"{self.counts[VIA_PROXY]} via proxy"] if self.counts[VIA_PROXY] else []
+        how = ([f"{self.counts[VIA_PROXY]} through a spokesperson"]
+               if self.counts[VIA_PROXY] else [])
         how += [f"{self.counts[RESPONDED_LATE]} late"] if self.counts[RESPONDED_LATE] else []
         if how:
             text += f" ({', '.join(how)})"
