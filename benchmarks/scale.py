@@ -28,6 +28,7 @@ from benchmarks.matching import event_terms
 from statements.ingest.linking import link_statements
 from statements.models import Event, EventLink, Statement
 from statements.research.search import SearchFilters, search_statements
+from statements.text.terms import search_vector_literal
 
 REPEATS = 5
 EVENT_SLUG = "bench-scale-event"
@@ -107,10 +108,6 @@ def _world() -> Event:
     return event
 
 
-def _sql_array(values: tuple[str, ...]) -> str:
-    return "ARRAY[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
-
-
 def _bulk_load(start: int, stop: int) -> None:
     """Background statements number `start` to `stop` - 1, inserted by PostgreSQL itself."""
     actor_ids = list(Actor.objects.filter(slug__startswith="bench-background-")
@@ -128,43 +125,63 @@ def _bulk_load(start: int, stop: int) -> None:
         extra_values.append(f"%(extra_{len(params)})s")
         params.append(json.dumps(default) if field.get_internal_type() == "JSONField"
                       else default)
-    en, ru = _sql_array(EN_SENTENCES), _sql_array(RU_SENTENCES)
-    body = """
-      CASE WHEN mod(i, 2) = 0 THEN
-        array_to_string(ARRAY(SELECT e[1 + (mod(i * 7 + k * 5 + k * k, array_length(e, 1)))]
-                              FROM generate_series(1, 3 + mod(i, 6)) k), ' ')
-        || CASE WHEN mod(i, 1000) = 0 THEN %(rare_en)s ELSE '' END
-      ELSE
-        array_to_string(ARRAY(SELECT r[1 + (mod(i * 7 + k * 5 + k * k, array_length(r, 1)))]
-                              FROM generate_series(1, 3 + mod(i, 6)) k), ' ')
-        || CASE WHEN mod(i, 1000) = 1 THEN %(rare_ru)s ELSE '' END
-      END"""
     columns = ", ".join(["actor_id", "attribution", "entry_id", "url", "title", "body_html",
                          "body_text", "language", "published_at", "published_at_estimated",
-                         "fetched_at", "content_hash", "raw", "is_manual", *extra_columns])
+                         "fetched_at", "content_hash", "raw", "is_manual", "search_vector",
+                         *extra_columns])
     extra_sql = "".join(", " + v for v in extra_values)
+    # Rows are made of a few fixed sentences, so the project's normaliser runs once per
+    # sentence here and PostgreSQL joins the sentences' vectors (`||` shifts the positions
+    # of its right side): each row gets the vector the pipeline would have written.
     sql = f"""
       INSERT INTO statements_statement ({columns})
       SELECT (%(actors)s::int[])[1 + mod(i, %(actor_count)s)], 'feed_default', 'bulk-' || i,
-             'https://bench.invalid/bulk/' || i,
-             CASE WHEN mod(i, 2) = 0 THEN e[1 + mod(i, array_length(e, 1))]
-                  ELSE r[1 + mod(i, array_length(r, 1))] END,
-             '<p>' || b || '</p>', b, CASE WHEN mod(i, 2) = 0 THEN 'en' ELSE 'ru' END,
+             'https://bench.invalid/bulk/' || i, p[t], '<p>' || b || '</p>', b, lang,
              %(t0)s::timestamptz - make_interval(mins => i * 3), false,
              %(t0)s::timestamptz - make_interval(mins => i * 3 - 5), md5(i::text), '{{}}'::jsonb,
-             false{extra_sql}
+             false, pt[t] || v || coalesce(rare_vector, ''::tsvector){extra_sql}
       FROM generate_series(%(start)s, %(stop)s) i,
-           LATERAL (SELECT {en} AS e, {ru} AS r) s,
-           LATERAL (SELECT {body} AS b) t
+           LATERAL (SELECT
+             CASE WHEN mod(i, 2) = 0 THEN 'en' ELSE 'ru' END AS lang,
+             CASE WHEN mod(i, 2) = 0 THEN %(en)s::text[] ELSE %(ru)s::text[] END AS p,
+             CASE WHEN mod(i, 2) = 0 THEN %(en_title)s::tsvector[]
+                  ELSE %(ru_title)s::tsvector[] END AS pt,
+             CASE WHEN mod(i, 2) = 0 THEN %(en_body)s::tsvector[]
+                  ELSE %(ru_body)s::tsvector[] END AS pb,
+             CASE mod(i, 1000) WHEN 0 THEN %(rare_en)s WHEN 1 THEN %(rare_ru)s END AS rare,
+             CASE mod(i, 1000) WHEN 0 THEN %(rare_en_vector)s::tsvector
+                               WHEN 1 THEN %(rare_ru_vector)s::tsvector END AS rare_vector
+           ) pool,
+           LATERAL (SELECT 1 + mod(i, array_length(p, 1)) AS t) title,
+           LATERAL (SELECT array_to_string(array_agg(p[j] ORDER BY k), ' ')
+                           || coalesce(rare, '') AS b,
+                           pg_temp.tsvector_cat(pb[j] ORDER BY k) AS v
+                    FROM (SELECT k, 1 + mod(i * 7 + k * 3 + i / 13, array_length(p, 1)) AS j
+                          FROM generate_series(1, 3 + mod(i, 6)) k) picks) body
     """
+
+    def vectors(sentences, language, *, title):
+        return [search_vector_literal(s if title else "", "" if title else s, language)
+                for s in sentences]
+
     values = {"actors": actor_ids, "actor_count": len(actor_ids), "rare_en": RARE_EN,
               "rare_ru": RARE_RU, "t0": T0 - timedelta(days=3), "start": start,
-              "stop": stop - 1, **{f"extra_{n}": p for n, p in enumerate(params)}}
+              "stop": stop - 1, "en": list(EN_SENTENCES), "ru": list(RU_SENTENCES),
+              "en_title": vectors(EN_SENTENCES, "en", title=True),
+              "ru_title": vectors(RU_SENTENCES, "ru", title=True),
+              "en_body": vectors(EN_SENTENCES, "en", title=False),
+              "ru_body": vectors(RU_SENTENCES, "ru", title=False),
+              "rare_en_vector": search_vector_literal("", RARE_EN, "en"),
+              "rare_ru_vector": search_vector_literal("", RARE_RU, "ru"),
+              **{f"extra_{n}": p for n, p in enumerate(params)}}
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = "
                        "'statements_statement' AND indexname NOT IN (SELECT conname FROM "
                        "pg_constraint)")
         indexes = cursor.fetchall()
+        cursor.execute("DROP AGGREGATE IF EXISTS pg_temp.tsvector_cat(tsvector)")
+        cursor.execute("CREATE AGGREGATE pg_temp.tsvector_cat(tsvector) "
+                       "(SFUNC = tsvector_concat, STYPE = tsvector, INITCOND = '')")
         # Rebuilding the indexes after a large load is much faster than updating them row by
         # row; the unique and primary keys stay, as they are constraints.
         big = stop - start > 100_000
