@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db.models import Q
 
+from statements.ingest import politeness
 from statements.ingest.feedparse import ParsedEntry
 from statements.ingest.fetching import FetchError, fetch_feed
 from statements.models import Source, Statement, StatementRevision
@@ -138,9 +139,16 @@ def recheck_removals(*, now: datetime, limit: int | None = None) -> list[Removal
 
 
 def _gone(statement: Statement) -> tuple[bool, str]:
+    host = urlsplit(statement.url).hostname or ""
     try:
-        result = fetch_feed(url=statement.url)
+        # The host's turn, as for polls: a re-check never crowds a site we also poll.
+        with politeness.host_turn(host, wait_up_to=settings.FEED_TIMEOUT_SECONDS):
+            result = fetch_feed(url=statement.url)
+    except politeness.HostBusy as exc:
+        return False, str(exc)
     except FetchError as exc:
+        if exc.retry_after:
+            politeness.hold_off(host, exc.retry_after)
         if exc.http_status in (404, 410):
             return True, f"HTTP {exc.http_status}"
         # A timeout or a 500 says nothing about the page: try again next time.

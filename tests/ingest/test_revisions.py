@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from statements.ingest import revisions
@@ -11,6 +12,12 @@ from statements.models import Statement
 from tests import factories as f
 
 DAY = timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def _no_host_spacing(settings):
+    # Every feed and page here lives on 127.0.0.1: polite spacing would only add sleeps.
+    settings.FEED_HOST_SPACING_SECONDS = 0
 BASE = f.utc(2026, 3, 10, 9)
 
 

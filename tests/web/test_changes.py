@@ -19,6 +19,12 @@ from tests.scenarios import login
 pytestmark = pytest.mark.django_db
 
 T1 = f.utc(2026, 3, 10, 9)
+
+
+@pytest.fixture(autouse=True)
+def _no_host_spacing(settings):
+    # Every feed and page here lives on 127.0.0.1: polite spacing would only add sleeps.
+    settings.FEED_HOST_SPACING_SECONDS = 0
 T2 = T1 + timedelta(hours=6)
 
 
