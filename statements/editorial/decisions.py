@@ -767,8 +767,45 @@ class FlagFilters:
         return flags.distinct()
 
 
-def suggested_links() -> models.QuerySet[EventLink]:
-    return (
+@dataclass(frozen=True)
+class LinkFilters:
+    """The queue's filters for suggested links: by event, speaker, source and language."""
+
+    event: Event | None = None
+    actor: Actor | None = None
+    source: object | None = None  # a Source
+    language: str = ""
+
+    def apply(self, links: models.QuerySet[EventLink]) -> models.QuerySet[EventLink]:
+        if self.event is not None:
+            links = links.filter(event=self.event)
+        if self.actor is not None:
+            links = links.filter(statement__actor=self.actor)
+        if self.source is not None:
+            links = links.filter(statement__source=self.source)
+        if self.language:
+            links = links.filter(statement__language__istartswith=self.language)
+        return links
+
+
+def decide_links(*, links: Iterable[EventLink], status: str, user: AbstractBaseUser) -> int:
+    """Confirm or reject a selection of suggested links at once; each is in its
+    history, and the silences of their events are reconciled once at the end."""
+    if status not in (EventLink.Status.CONFIRMED, EventLink.Status.REJECTED):
+        raise EditorialError("A selection is confirmed or rejected.")
+    links = list(links)
+    now = timezone.now()
+    with transaction.atomic():
+        for link in links:
+            _keep_baseline(link)
+            link.status, link.decided_by, link.decided_at = status, user, now
+            _save(link, user, reason="batch decision")
+        reconcile_silence_reviews(events={link.event_id for link in links})
+    return len(links)
+
+
+def suggested_links(filters: LinkFilters | None = None) -> models.QuerySet[EventLink]:
+    return (filters or LinkFilters()).apply(
         EventLink.objects.filter(status=EventLink.Status.SUGGESTED, event__is_published=True)
         .select_related("event", "statement__actor", "statement__source")
         .order_by("-statement__published_at", "-pk")
@@ -792,12 +829,13 @@ def flags_for_queue(filters: FlagFilters) -> models.QuerySet[Flag]:
 
 
 def review_queue(
-    *, filters: FlagFilters, links_page: int | str = 1, silences_page: int | str = 1,
+    *, filters: FlagFilters, link_filters: LinkFilters | None = None,
+    links_page: int | str = 1, silences_page: int | str = 1,
     flags_page: int | str = 1, manual_page: int | str = 1, per_page: int = QUEUE_PAGE_SIZE,
 ) -> ReviewQueue:
     """The editors' queue, a page of each section, in a number of queries that
     does not grow with the page size."""
-    links = Paginator(suggested_links(), per_page).get_page(links_page)
+    links = Paginator(suggested_links(link_filters), per_page).get_page(links_page)
     silences = Paginator(pending_silences(), per_page).get_page(silences_page)
     flags = Paginator(flags_for_queue(filters), per_page).get_page(flags_page)
     manual = Paginator(manual_awaiting_review(), per_page).get_page(manual_page)

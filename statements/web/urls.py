@@ -66,6 +66,7 @@ alert_urls = [
 # Editors.
 review_urls = [
     path("", review.queue, name="review"),
+    path("links/batch/", review.links_batch, name="review-links-batch"),
     path("links/<int:pk>/confirm/", review.link_confirm, name="review-link-confirm"),
     path("links/<int:pk>/reject/", review.link_reject, name="review-link-reject"),
     path("links/<int:pk>/stance/", review.link_stance, name="review-link-stance"),

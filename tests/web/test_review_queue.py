@@ -7,11 +7,13 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from actors.models import Actor
 from statements.editorial import decisions as editorial
-from statements.models import EventLink, Flag, SilenceReview
+from statements.models import EventLink, Flag, SilenceReview, Statement
 from tests import factories as f
 from tests.factories import utc
 from tests.scenarios import build_desk, client_for, user_in
@@ -144,8 +146,8 @@ def test_the_queue_takes_the_same_queries_for_a_few_items_or_a_full_page(
     _fill(n)
     # Twelve for the three sections, a constant dozen more to derive each listed silence's
     # status now (so no decision is offered that the evidence no longer bears out) and
-    # the hand-added statements awaiting a second editor.
-    with django_assert_max_num_queries(24):
+    # the hand-added statements awaiting a second editor, three for the link filters.
+    with django_assert_max_num_queries(QUEUE_QUERIES):
         response = editor_client.get(reverse("review"))
     html = response.content.decode()
     assert len(items(html, "link")) == n + 1
@@ -167,7 +169,7 @@ def test_the_timeline_with_flags_takes_the_same_queries(client, django_assert_ma
     client.force_login(editor)
     # The evidence behind a silence adds a fixed few: the source's rhythm and entry dates,
     # the decision that holds, what the actor published in the window instead.
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(21):
         html = client.get(desk["event"].get_absolute_url()).content.decode()
     assert html.count("⚑ Wrong link") == n
     assert html.count("⚑ Notable silence") == n
@@ -187,3 +189,57 @@ def test_queue_counts_say_what_waits():
     desk = build_desk()
     Flag.objects.create(kind="wrong_link", statement=desk["statement"], status="dismissed")
     assert editorial.queue_counts() == {"links": 1, "silences": 1, "flags": 1, "statements": 0}
+
+
+# --- suggested links at working speed -------------------------------------------------------
+
+
+def _many_links(event, actor, source, n):
+    rows = [Statement(source=source, actor=actor, attribution="feed_default", entry_id=f"bulk-{i}",
+                      title=f"Maduro bulk {i}", language="ru" if i % 2 else "en",
+                      published_at=T0 + timedelta(minutes=i), content_hash=f"h{i}")
+            for i in range(n)]
+    Statement.objects.bulk_create(rows)
+    EventLink.objects.bulk_create(EventLink(event=event, statement=s, matched_terms=["Maduro"])
+                                  for s in Statement.objects.filter(entry_id__startswith="bulk-"))
+
+
+@pytest.mark.parametrize("n", [20, 2000])
+def test_two_thousand_suggested_links_take_the_queries_of_twenty_and_page(editor_client, n):
+    desk = build_desk()
+    _many_links(desk["event"], desk["mfa"], f.source(desk["mfa"]), n)
+    editor_client.get(reverse("review"))  # warm up the session and content types
+    with CaptureQueriesContext(connection) as counted:
+        html = editor_client.get(reverse("review")).content.decode()
+    assert len(items(html, "link")) == editorial.QUEUE_PAGE_SIZE
+    assert f"<strong>{n + 1}</strong> suggested links" in html
+    # Pinned: the same number for 20 and for 2,000 links.
+    assert len(counted) == QUEUE_QUERIES, [q["sql"] for q in counted.captured_queries]
+
+
+QUEUE_QUERIES = 27  # session, user, the sections, their filters, the silences now
+
+
+def test_suggested_links_filter_by_source_and_language(editor_client):
+    desk = build_desk()
+    feed = f.source(desk["mfa"], title="MFA in Russian")
+    _many_links(desk["event"], desk["mfa"], feed, 6)
+    html = editor_client.get(reverse("review"), {"link_source": feed.pk,
+                                                 "link_language": "ru"}).content.decode()
+    assert len(items(html, "link")) == 3
+    bad = editor_client.get(reverse("review"), {"link_language": "Russian"}).content.decode()
+    assert "A language is a code like en, ru, es." in bad
+    assert len(items(bad, "link")) == 7  # the filter that was not understood is not applied
+
+
+def test_a_selection_of_links_is_confirmed_at_once(editor_client):
+    desk = build_desk()
+    _many_links(desk["event"], desk["mfa"], f.source(desk["mfa"]), 3)
+    chosen = list(EventLink.objects.filter(statement__entry_id__startswith="bulk-")[:2])
+    response = editor_client.post(reverse("review-links-batch"), {
+        "link": [link.pk for link in chosen], "action": "confirmed"})
+    assert response.status_code == 302
+    assert set(EventLink.objects.filter(status="confirmed").values_list("pk", flat=True)) == {
+        link.pk for link in chosen}
+    refused = editor_client.post(reverse("review-links-batch"), {"action": "confirmed"})
+    assert refused.status_code == 400

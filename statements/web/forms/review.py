@@ -12,8 +12,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
 from actors.models import Actor
-from statements.editorial.decisions import FlagFilters
-from statements.models import Event, Flag, SilenceReview, Stance, Statement
+from statements.editorial.decisions import FlagFilters, LinkFilters
+from statements.models import Event, EventLink, Flag, SilenceReview, Source, Stance, Statement
 from statements.web import access
 
 INTENSITY_CHOICES = [(0, "0 — none"), (1, "1 — a passing word"), (2, "2 — clear"),
@@ -109,6 +109,43 @@ class CloseFlagForm(forms.Form):
                                         (Flag.Status.DISMISSED, "Dismiss")])
     note = forms.CharField(required=False, max_length=2000,
                            widget=forms.TextInput(attrs={"placeholder": "what was done"}))
+
+
+class LinkFilterForm(forms.Form):
+    """The queue's filters for suggested links (GET), named apart from the flags'."""
+
+    link_event = _event_field(required=False, empty_label="Any event", label="Event")
+    link_actor = _actor_field(required=False, empty_label="Any speaker", label="Speaker")
+    link_source = forms.ModelChoiceField(
+        queryset=Source.objects.order_by("title", "url"), required=False,
+        empty_label="Any source", label="Source",
+        error_messages={"invalid_choice": "There is no such source."})
+    link_language = forms.RegexField(
+        regex=r"^[a-z]{2,3}$", required=False, label="Language", max_length=3,
+        error_messages={"invalid": "A language is a code like en, ru, es."})
+
+    def filters(self) -> LinkFilters:
+        if not self.is_valid():
+            return LinkFilters()
+        c = self.cleaned_data
+        return LinkFilters(event=c["link_event"], actor=c["link_actor"],
+                           source=c["link_source"], language=c["link_language"] or "")
+
+    @property
+    def error_messages_list(self) -> list[str]:
+        return [m for errors in self.errors.values() for m in errors] if self.is_bound else []
+
+
+class BatchLinksForm(forms.Form):
+    """A selection of suggested links, confirmed or rejected at once."""
+
+    link = forms.ModelMultipleChoiceField(
+        queryset=EventLink.objects.filter(status=EventLink.Status.SUGGESTED)
+        .select_related("event", "statement"),
+        error_messages={"required": "Select at least one suggested link.",
+                        "invalid_choice": "A selected link was decided meanwhile; reload."})
+    action = forms.ChoiceField(choices=[(EventLink.Status.CONFIRMED, "Confirm selected"),
+                                        (EventLink.Status.REJECTED, "Reject selected")])
 
 
 class FlagFilterForm(forms.Form):

@@ -9,6 +9,7 @@ the page it came from, so everything also works without JavaScript.
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,11 +22,13 @@ from statements.editorial import decisions as editorial
 from statements.models import EventLink, Flag, SilenceReview, Statement
 from statements.web.access import permission_required_for
 from statements.web.forms.review import (
+    BatchLinksForm,
     CloseFlagForm,
     ConfirmForm,
     FlagFilterForm,
     FlagForm,
     FoundResponseForm,
+    LinkFilterForm,
     ManualStatementForm,
     ReasonForm,
     ReattributeForm,
@@ -113,8 +116,10 @@ def _decide(request, form, act, *, fragment: str, context: dict, anchor: str) ->
 @permission_required_for("statements.change_eventlink")
 def queue(request):
     filter_form = FlagFilterForm(request.GET)
+    link_filter_form = LinkFilterForm(request.GET)
     queue = editorial.review_queue(
         filters=filter_form.filters(),
+        link_filters=link_filter_form.filters(),
         links_page=request.GET.get("links_page", 1),
         silences_page=request.GET.get("silences_page", 1),
         flags_page=request.GET.get("flags_page", 1),
@@ -123,6 +128,7 @@ def queue(request):
     context = {
         "queue": queue,
         "filter_form": filter_form,
+        "link_filter_form": link_filter_form,
         "pagers": {
             "links": _page_urls(request, queue.links, "links_page"),
             "silences": _page_urls(request, queue.silences, "silences_page"),
@@ -149,6 +155,23 @@ def _page_urls(request, page, param: str) -> dict[str, str]:
 
 
 # --- links ----------------------------------------------------------------------------------
+
+
+@require_POST
+@permission_required_for("statements.change_eventlink")
+def links_batch(request):
+    """Confirm or reject a selection of suggested links at once."""
+    form = BatchLinksForm(request.POST)
+    if not form.is_valid():
+        return _problem(request, _form_error(form), back=reverse("review") + "#review-links")
+    try:
+        done = editorial.decide_links(links=form.cleaned_data["link"],
+                                      status=form.cleaned_data["action"], user=request.user)
+    except editorial.EditorialError as error:
+        return _problem(request, str(error), status=409, back=reverse("review"))
+    messages.success(request, f"{done} link{'s' if done != 1 else ''} "
+                     f"{form.cleaned_data['action']}.")
+    return redirect(_next_url(request, reverse("review") + "#review-links"))
 
 
 def _link(pk: int) -> EventLink:
