@@ -46,6 +46,7 @@ from actors.graph import ActorGraph
 from actors.models import Actor, ActorGroup
 from statements.models import (
     UNCONFIRMED_MANUAL,
+    ArchiveImport,
     CoverageInterval,
     Event,
     EventLink,
@@ -95,6 +96,8 @@ class SourceEvidence:
     gaps: list[Span]
     covers: bool
     quiet: liveness.Quiet | None = None  # why some of its coverage does not vouch
+    # Imported archive files stated complete over part of the window (issue 13).
+    archives: list[ArchiveImport] = field(default_factory=list)
 
     @property
     def reason(self) -> str:
@@ -245,6 +248,8 @@ class _Vouching:
         self._ids = [s.pk for s in sources if not s.is_partial]
         self._ranges = [(e.occurred_at, e.window_ends_at) for e in events]
         self.stated: dict[int, list[Span]] = {}  # archive spans taken as stated
+        # The archive files behind those spans, to name them in the evidence (issue 13).
+        self.archives: dict[int, list[tuple[Span, ArchiveImport]]] = {}
 
     @cached_property
     def rhythms(self) -> dict[int, liveness.Rhythm]:
@@ -288,16 +293,21 @@ def responses_for_events(*, events: Iterable[Event], now: datetime) -> dict[int,
     vouching = _Vouching(sources, events)
     spans_by_source: dict[int, list[Span]] = defaultdict(list)
     stated_by_source: dict[int, list[Span]] = defaultdict(list)
+    archives_by_source: dict[int, list[tuple[Span, ArchiveImport]]] = defaultdict(list)
     earliest = min(e.occurred_at for e in events)
     for interval in CoverageInterval.objects.filter(
         source__in=[s.pk for s in sources if not s.is_partial], end__gte=earliest
-    ).order_by("start"):
+    ).select_related("archive").order_by("start"):
         # An archive an admin stated complete is taken as stated; the feed's own
         # evidence (polls, archive pages) vouches only while the feed is alive.
         stated = interval.origin == CoverageInterval.Origin.ARCHIVE
         by_origin = stated_by_source if stated else spans_by_source
         by_origin[interval.source_id].append(Span(interval.start, interval.end))
+        if stated and interval.archive is not None:
+            archives_by_source[interval.source_id].append(
+                (Span(interval.start, interval.end), interval.archive))
     vouching.stated = stated_by_source
+    vouching.archives = archives_by_source
 
     result = {}
     for event in events:
@@ -478,6 +488,7 @@ def _evidence(actor_id, start, end, graph, sources, spans_by_source, vouching
         if source.actor_id not in related:
             continue
         quiet = None
+        archives = []
         if source.is_partial:
             spans = []
         else:
@@ -486,6 +497,8 @@ def _evidence(actor_id, start, end, graph, sources, spans_by_source, vouching
                 vouching.rhythms[source.pk], start, end)
             if vouching.stated.get(source.pk):
                 spans = clip([*spans, *vouching.stated[source.pk]], start, end)
+            archives = [archive for span, archive in vouching.archives.get(source.pk, [])
+                        if span.end >= start and span.start <= end]
         evidence.append(
             SourceEvidence(
                 source=source,
@@ -493,6 +506,7 @@ def _evidence(actor_id, start, end, graph, sources, spans_by_source, vouching
                 gaps=gaps(spans, start, end),
                 covers=covers(spans, start, end),
                 quiet=quiet,
+                archives=archives,
             )
         )
     evidence.sort(key=lambda e: (not e.covers, e.source.title))

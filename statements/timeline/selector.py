@@ -231,6 +231,8 @@ class EvidenceLine:
     spans: list[BarPiece]
     gaps: list[BarPiece]
     reason: str = ""  # why the source does not vouch (quiet by its rhythm, partial)
+    # Imported archive files stated complete over part of the window, named (issue 13).
+    archives: list = field(default_factory=list)
 
 
 @dataclass
@@ -547,6 +549,7 @@ def _evidence_line(evidence, start, end) -> EvidenceLine:
         spans=[piece(s) for s in evidence.spans],
         gaps=[piece(s) for s in evidence.gaps],
         reason=evidence.reason,
+        archives=evidence.archives,
     )
 
 

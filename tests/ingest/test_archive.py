@@ -136,6 +136,9 @@ def test_json_lines_with_a_stated_span_vouch_for_it_and_the_silence_names_the_ar
     assert (interval.origin, interval.archive.file_name) == ("archive", "kremlin.jsonl")
     responder = event_responses(event=event, now=now).responders[0]
     assert responder.status == "silent"
+    # The evidence behind the silence names the file.
+    [evidence] = responder.evidence
+    assert [a.file_name for a in evidence.archives] == ["kremlin.jsonl"]
 
 
 def test_a_bad_mapping_or_missing_column_stops_before_anything_is_written(tmp_path, db):

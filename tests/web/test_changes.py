@@ -11,6 +11,7 @@ from django.utils import timezone
 from actors.models import Actor
 from config.celery import app as celery_app
 from statements.ingest import revisions
+from statements.ingest.archive import import_archive, parse_mapping
 from statements.ingest.pipeline import poll_source
 from statements.models import BackfillCheckpoint, Statement
 from tests import factories as f
@@ -196,3 +197,19 @@ def test_an_admin_starts_a_backfill_and_watches_it(client, feed_server, settings
     assert "already running" in again
     watched = client.get(url, headers={"HX-Request": "true"}).content.decode()
     assert 'hx-trigger="every 2s"' in watched
+
+
+def test_the_event_page_names_the_archive_behind_a_silence(client, tmp_path):
+    putin = f.actor("vladimir-putin")
+    source = f.source(for_actor=putin)
+    path = tmp_path / "kremlin-2019.jsonl"
+    path.write_text('{"id": "d1", "date": "2019-02-05T10:00:00Z", "title": "Working day"}\n')
+    import_archive(path=path, source=source, mapping=parse_mapping("id=id,date=date,title=title"),
+                   complete_from=f.utc(2019, 2, 1), complete_to=f.utc(2019, 2, 20))
+    event = f.event("iran-2019", occurred_at=f.utc(2019, 2, 10), window_hours=72,
+                    terms={"en": ["Iran"]}, expected=[putin])
+
+    page = client.get(event.get_absolute_url()).content.decode()
+
+    assert "Vouched for by the archive file <strong>kremlin-2019.jsonl</strong>" in page
+    assert "stated complete 2019-02-01 – 2019-02-20" in page
