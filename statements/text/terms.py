@@ -45,6 +45,7 @@ and a text tokenised once can be scanned by every index (`Tokens`).
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import unicodedata
@@ -148,6 +149,10 @@ def _stemmer(language: str) -> BaseStemmer:
         setattr(_local, language, stemmer)
     return stemmer
 
+
+# pymorphy3 and jieba announce their dictionaries at INFO on every process start.
+logging.getLogger("pymorphy3").setLevel(logging.WARNING)
+logging.getLogger("jieba").setLevel(logging.WARNING)
 
 _morph_lock = threading.Lock()
 _morph = None
@@ -329,6 +334,7 @@ class _Jieba:
         import jieba  # noqa: PLC0415 - only for Chinese
 
         if not self.ready:
+            jieba.setLogLevel(logging.WARNING)  # its own logger, set to DEBUG on import
             jieba.initialize()
             _JIEBA.ready = True
             for phrase in self.words:
@@ -401,10 +407,39 @@ def _han_tokens(text: str, start: int, end: int, language: str) -> Iterator[Toke
         yield _make_token(text, position, end, language)
 
 
-def stems_of(words: Iterable[str], language: str = "") -> frozenset[str]:
-    """Every key of some words, for cue lists written as plain words."""
-    return frozenset(key for word in words for token in tokenize(word, language)
-                     for key in token.keys)
+class LazyKeys:
+    """Every key of some words, for cue lists written as plain words; worked out on
+    first use, so importing a module with such lists loads no dictionary."""
+
+    __slots__ = ("_words", "_language", "_keys")
+
+    def __init__(self, words: Iterable[str], language: str = "") -> None:
+        self._words, self._language, self._keys = tuple(words), language, None
+
+    @property
+    def keys(self) -> frozenset[str]:
+        if self._keys is None:
+            self._keys = frozenset(key for word in self._words
+                                   for token in tokenize(word, self._language)
+                                   for key in token.keys)
+        return self._keys
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.keys
+
+    def __iter__(self):
+        return iter(self.keys)
+
+    def intersection(self, other: Iterable[str]) -> frozenset[str]:
+        return self.keys.intersection(other)
+
+    def isdisjoint(self, other: Iterable[str]) -> bool:
+        return self.keys.isdisjoint(other)
+
+
+def stems_of(words: Iterable[str], language: str = "") -> LazyKeys:
+    """Every key of some words (see LazyKeys)."""
+    return LazyKeys(words, language)
 
 
 def detect_language(text: str) -> str:
@@ -536,14 +571,35 @@ class TermIndex(Generic[K]):
 
     def __init__(self, items: Iterable[tuple[K, Iterable[str | tuple[str, str]]]]) -> None:
         self._root: _Node[K] = _Node()
-        self.phrase_count = 0
+        self._phrase_count = 0
         self._pending: list[tuple[K, str, str]] = []
-        for key, phrases in items:
+        # Built on first use: a module-level index (the stance lexicon, the speech
+        # cues) costs nothing at import, and no dictionary loads before a text comes.
+        self._items: list | None = [(key, list(phrases)) for key, phrases in items]
+        # jieba must know Chinese terms before it cuts a text (see _JIEBA.words).
+        for _, phrases in self._items:
+            for phrase in phrases:
+                text = phrase[1] if isinstance(phrase, tuple) else phrase
+                if _HAN.search(text):
+                    if _JIEBA.ready:
+                        _teach_segmenter(text)
+                    else:
+                        _JIEBA.words.append(text)
+
+    def _build(self) -> None:
+        items, self._items = self._items, None
+        for key, phrases in items or ():
             for phrase in phrases:
                 if isinstance(phrase, tuple):
                     self.add(key, phrase[1], language=phrase[0])
                 else:
                     self.add(key, phrase)
+
+    @property
+    def phrase_count(self) -> int:
+        if self._items is not None:
+            self._build()
+        return self._phrase_count
 
     def add(self, key: K, phrase: str, *, language: str = "") -> bool:
         """Index one phrase under `key`; False when it has no words to match.
@@ -551,6 +607,8 @@ class TermIndex(Generic[K]):
         A phrase that normalises like one already under `key` adds nothing. A
         word with several keys (readings) branches the trie: any reading matches.
         """
+        if self._items is not None:
+            self._build()
         if _HAN.search(phrase):
             if not _JIEBA.ready:
                 # Chinese terms wait for the first Chinese text: loading jieba's
@@ -578,7 +636,7 @@ class TermIndex(Generic[K]):
                 node.ends[key] = phrase
                 added = True
         if added:
-            self.phrase_count += 1
+            self._phrase_count += 1
         return True
 
     def __bool__(self) -> bool:
@@ -598,6 +656,8 @@ class TermIndex(Generic[K]):
         Ordered by position, longer matches first; overlapping matches are all
         reported (see `longest_first` to keep one per word).
         """
+        if self._items is not None:
+            self._build()
         if self._pending:
             self._add_pending(tokens)
         found: list[TermMatch[K]] = []

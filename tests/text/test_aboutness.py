@@ -59,3 +59,9 @@ def test_a_briefing_section_heading_makes_its_topic_relevant():
                       sentences=sentence_of(tokens, text), has_cue_in_passage=False,
                       most_frequent=True)
     assert found.evidence["section"] and found.score >= 0.5
+
+
+def test_a_chinese_cue_of_two_words_is_read_whole():
+    # jieba is taught the lexicon's phrases before it cuts the first Chinese text.
+    result = score("中方强烈谴责恐怖袭击。", "zh")
+    assert (result.stance, result.cues) == (Stance.CONDEMNS, ("强烈谴责",))
