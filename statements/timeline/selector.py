@@ -81,16 +81,19 @@ class TimelineFilters:
     group: ActorGroup | None = None
     stance: str = ""
     link_status: str = ""  # "" = all but rejected; LINK_STATUS_ANY = all
+    # Only claims a person checked: statuses whose standing is confirmed or an
+    # editor's decision, and statements whose link an editor confirmed.
+    checked: bool = False
 
     @property
     def is_active(self) -> bool:
-        return bool(self.group or self.stance or self.link_status)
+        return bool(self.group or self.stance or self.link_status or self.checked)
 
     @property
     def query(self) -> str:
         """The filters as a query string, to carry them into export links and CSV headers."""
         params = {"group": self.group.slug if self.group else "", "stance": self.stance,
-                  "link_status": self.link_status}
+                  "link_status": self.link_status, "checked": "on" if self.checked else ""}
         return urlencode({k: v for k, v in params.items() if v})
 
     def admits_status(self, link: EventLink) -> bool:
@@ -101,6 +104,9 @@ class TimelineFilters:
         return link.status != EventLink.Status.REJECTED
 
     def admits(self, link: EventLink) -> bool:
+        if self.checked and not (link.status == EventLink.Status.CONFIRMED
+                                 and link.counts_toward_status):
+            return False
         return self.admits_status(link) and (not self.stance or link.stance == self.stance)
 
 
@@ -474,6 +480,8 @@ def event_timeline(*, event: Event, now: datetime,
     graph = responses.graph
 
     responders = responses.responders
+    if filters.checked:
+        responders = [r for r in responders if r.is_checked]
     if filters.group is not None:
         members = set(filters.group.members.values_list("pk", flat=True))
         responders = [r for r in responders if r.actor.pk in members]

@@ -150,3 +150,19 @@ def test_the_queue_offers_no_notable_silence_on_no_coverage(world):
     item = putin[:putin.index("</li>")]
     assert "Confirm notable silence" not in item
     assert "cannot be confirmed as a notable silence" in item
+
+
+def test_one_filter_shows_only_the_claims_an_editor_checked(world):
+    event, reader = world["event"], client_for("anonymous")
+    checker = user_in("Editor", "checker")
+    editorial.queue_silence_reviews(now=T0 + timedelta(days=5))
+    review = SilenceReview.objects.get(actor__slug="sergey-lavrov")
+    editorial.decide_silence(review=review, decision="notable", user=checker)
+
+    payload = reader.get(reverse("event-timeline-json", args=[event.slug]),
+                         {"checked": "on"}).json()
+
+    assert [(r["actor"]["slug"], r["standing"]) for r in payload["responders"]] == [
+        ("sergey-lavrov", "decision")]
+    page = reader.get(event.get_absolute_url()).content.decode()
+    assert "1 of 3 statuses checked by an editor." in page

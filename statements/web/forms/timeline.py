@@ -33,6 +33,8 @@ class TimelineFilterForm(forms.Form):
                         + ", ".join([*EventLink.Status.values, LINK_STATUS_ANY]) + ")."},
     )
 
+    checked = forms.BooleanField(required=False, label="Only claims an editor checked")
+
     # Exports only: a byte-order mark, for spreadsheets that read UTF-8 only with one.
     bom = forms.BooleanField(required=False, label="UTF-8 with BOM (for Excel)")
 
@@ -44,6 +46,7 @@ class TimelineFilterForm(forms.Form):
             group=self.cleaned_data["group"],
             stance=self.cleaned_data["stance"],
             link_status=self.cleaned_data["link_status"],
+            checked=self.cleaned_data["checked"],
         )
 
     def error_messages_list(self) -> list[str]:
