@@ -96,3 +96,19 @@ def test_a_matrix_cell_opens_beside_the_grid_with_its_own_url(sample, live_serve
     expect(fresh.locator("#cell-detail .cell-detail")).to_contain_text("Silent")
     current = fresh.locator('td[data-event="maduro-capture-2026"] a[aria-current="true"]')
     expect(current).to_have_count(1)
+
+
+def test_an_editors_menu_stays_on_one_line_at_1280(sample, live_server, browser):
+    from django.contrib.auth.models import User
+
+    User.objects.create_superuser("editor-with-a-long-name", "e@example.org", "a-long-passphrase")
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("input[name=username]", "editor-with-a-long-name")
+    page.fill("input[name=password]", "a-long-passphrase")
+    page.locator("main form [type=submit]").last.click()
+    page.goto(live_server.url + "/events/maduro-capture-2026/")
+    brand = page.locator(".site-header .brand").bounding_box()
+    logout = page.get_by_role("button", name="Log out").bounding_box()
+    assert abs(logout["y"] - brand["y"]) < brand["height"], "Log out wrapped to a new line"
+    assert logout["x"] + logout["width"] <= 1280
