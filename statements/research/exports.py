@@ -67,6 +67,12 @@ def timeline_json(timeline: Timeline, *, base_url: str = "") -> dict:
                 "counts": entry.link.counts_toward_status,
                 "manual_review": entry.statement.manual_review or None,
                 "implausible_date": iso_utc(entry.statement.implausible_date),
+                # How much the statement is about the event, and the evidence (issue 10).
+                "relevance": {"score": entry.link.relevance, "mention": entry.link.is_mention,
+                              **(entry.link.relevance_evidence or {})},
+                "language": entry.statement.language,
+                # The language version it translates, counted once through it.
+                "translation_of": entry.statement.translation_of_id,
             }
             for entry in timeline.entries
         ],
