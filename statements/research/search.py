@@ -524,13 +524,13 @@ def _fallback_condition(terms: list[SearchTerm], candidates: QuerySet[Statement]
     wanted = []
     narrowing = Q()
     for term in terms:
-        phrases = []
-        for phrase in term.phrases:
-            tokens = _fallback_tokens(term, phrase)
-            if tokens:
-                phrases.append(TermIndex([(0, [phrase])]) if not term.as_typed else
-                               TermIndex([(0, [t.surface for t in tokens])]))
-        wanted.append(phrases)
+        if term.as_typed:
+            # Typed with web-search syntax: read here as plain words, each required.
+            wanted.extend([TermIndex([(0, [t.surface])])]
+                          for phrase in term.phrases for t in _fallback_tokens(term, phrase))
+        else:
+            wanted.append([TermIndex([(0, [phrase])]) for phrase in term.phrases
+                           if _fallback_tokens(term, phrase)])
         alternatives = Q(pk__in=[])
         for phrase in term.phrases:
             for token in _fallback_tokens(term, phrase)[:1]:
