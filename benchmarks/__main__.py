@@ -186,17 +186,6 @@ def _run(config: Config, args: argparse.Namespace) -> int:
             broken.append(group)
         print(f"({time.perf_counter() - group_started:.0f} s)", flush=True)
 
-    if "extra" not in config.skip and not config.quick:
-        for name in discover():
-            module = importlib.import_module(f"benchmarks.{name}")
-            title = (module.__doc__ or name).strip().splitlines()[0]
-            print(f"\n== {name}: {title}")
-            try:
-                print(format_table(module.run()))
-            except Exception:
-                traceback.print_exc()
-                broken.append(name)
-
     total = time.perf_counter() - started
     note = ", quick: sizes too small to mean anything" if config.quick else ""
     print(f"\n== targets ({total / 60:.1f} min{note})")
@@ -213,6 +202,18 @@ def _run(config: Config, args: argparse.Namespace) -> int:
     }
     output.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     print(f"written to {output}")
+    # The extra tables come after the targets are written: a slow one cannot lose them.
+    if "extra" not in config.skip and not config.quick:
+        for name in discover():
+            module = importlib.import_module(f"benchmarks.{name}")
+            title = (module.__doc__ or name).strip().splitlines()[0]
+            print(f"\n== {name}: {title}")
+            try:
+                print(format_table(module.run()))
+            except Exception:
+                traceback.print_exc()
+                broken.append(name)
+
     failed = [f.name for f in figures if f.passed is False]
     if broken:
         print(f"\nBroken: {', '.join(broken)}", file=sys.stderr)
