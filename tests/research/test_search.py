@@ -345,7 +345,7 @@ def test_the_word_stem_fallback_finds_inflected_words_without_full_text(
     assert set(found(client, q="Maduro")) == ids(world, "ru_maduro", "en_maduro")
     html = client.get(URL, {"q": "санкций"}).content.decode()
     assert "<mark>санкции</mark>" in html
-    assert "Word-stem search" in html
+    assert "Matched by word forms" in html
 
 
 def test_events_the_words_name_are_offered_with_all_their_statements(client, world):
