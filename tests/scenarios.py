@@ -23,7 +23,16 @@ from django.test import Client
 
 import statements.tasks  # noqa: F401  (registers the tasks load_sample queues)
 from actors.models import Actor, ActorGroup, Alias, Role
-from statements.models import EventLink, FetchAttempt, Flag, SilenceReview, Statement, Tag
+from statements.ingest.pipeline import poll_source
+from statements.models import (
+    EventLink,
+    FetchAttempt,
+    Flag,
+    SilenceReview,
+    Source,
+    Statement,
+    Tag,
+)
 from tests import factories as f
 from tests.factories import utc
 
@@ -231,3 +240,50 @@ def load_sample_on_a_free_port(settings) -> str:
     settings.SAMPLE_FEEDS_BASE_URL = f"http://127.0.0.1:{free_port()}/sample-feeds/"
     call_command("load_sample", stdout=io.StringIO())
     return settings.SAMPLE_FEEDS_BASE_URL
+
+
+# --- evidence (issue 11): feeds that freeze, a date of 1900, a live silence ----------------
+
+EVIDENCE_T0 = utc(2026, 3, 10, 6)
+T0_E = EVIDENCE_T0
+
+
+def _daily(src, by, first, last, what="Meeting on economic issues"):
+    day = first
+    while day <= last:
+        f.statement(by, day.replace(hour=9), source=src, title=f"{what} ({day:%-d %b})")
+        day += timedelta(days=1)
+
+
+def build_evidence_world(feed_server):
+    """The issue 11 scenario: a frozen feed, a live one, a feed with an entry dated 1900."""
+    putin = f.actor("vladimir-putin", name="Vladimir Putin")
+    lavrov = f.actor("sergey-lavrov", name="Sergey Lavrov")
+    mfa = f.actor("russian-mfa", name="Russian MFA", kind=Actor.Kind.INSTITUTION)
+    event = f.event(slug="port-strike", title="Strike on a port", occurred_at=T0_E,
+                    expected=[putin, lavrov, mfa], terms={"en": ["port"]})
+
+    # Kremlin: daily until 3 March, then the CMS answers 200 with the same list for weeks.
+    kremlin = f.source(putin, title="Kremlin news")
+    _daily(kremlin, putin, utc(2026, 1, 20), utc(2026, 3, 3))
+    for day in range(20):
+        f.fetched(kremlin, utc(2026, 3, 3, 12) + timedelta(days=day), oldest=utc(2026, 2, 1, 9))
+    Source.objects.filter(pk=kremlin.pk).update(last_attempt_at=utc(2026, 3, 22, 12))
+
+    # Lavrov's feed is alive: he spoke of other things every day of the window.
+    lavrov_feed = f.source(lavrov, title="Lavrov's remarks")
+    _daily(lavrov_feed, lavrov, utc(2026, 2, 1), utc(2026, 3, 30), what="Talks with Laos")
+    f.fetched(lavrov_feed, utc(2026, 3, 30, 12), oldest=utc(2026, 2, 1, 9))
+
+    # The MFA feed, polled once for real: one entry dated 1900 next to two of March.
+    items = "".join(
+        f"<item><guid>mfa-{n}</guid><title>Briefing {n}</title><pubDate>{when}</pubDate></item>"
+        for n, when in enumerate(["Mon, 01 Jan 1900 00:00:00 GMT",
+                                  "Sun, 15 Mar 2026 09:00:00 GMT",
+                                  "Sat, 14 Mar 2026 09:00:00 GMT"]))
+    mfa_feed = f.source(mfa, title="MFA briefings", created_at=utc(2026, 1, 1),
+                        url=feed_server.serve("/mfa.xml", f"<rss version='2.0'><channel>"
+                                              f"<title>MFA</title>{items}</channel></rss>"))
+    poll_source(source=mfa_feed, now=utc(2026, 3, 15, 12))
+
+    return {"event": event, "putin": putin, "lavrov": lavrov, "mfa": mfa}

@@ -17,11 +17,16 @@ import pytest
 from statements.editorial import decisions as editorial
 from statements.models import SilenceReview
 from tests.browser import DESKTOP, PHONE
-from tests.scenarios import PASSWORD, user_in
-from tests.web.test_review_evidence_scenario import T0, world  # noqa: F401 (a fixture)
+from tests.scenarios import EVIDENCE_T0 as T0
+from tests.scenarios import PASSWORD, build_evidence_world, user_in
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("EVIDENCE_SHOTS", "/tmp/evidence-shots"))
+
+
+@pytest.fixture
+def world(transactional_db, feed_server):
+    return build_evidence_world(feed_server)
 
 
 def log_in(page, base_url: str, username: str, next_path: str) -> None:
@@ -33,7 +38,7 @@ def log_in(page, base_url: str, username: str, next_path: str) -> None:
 
 
 def test_the_evidence_panel_and_the_queue_read_well_on_desktop_and_phone(
-        transactional_db, world, live_server, browser):  # noqa: F811
+        world, live_server, browser):
     adder, checker = user_in("Editor", "adder"), user_in("Editor", "checker")
     editorial.queue_silence_reviews(now=T0 + timedelta(days=5))
     lavrov = SilenceReview.objects.get(actor__slug="sergey-lavrov")

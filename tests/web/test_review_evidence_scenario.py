@@ -9,57 +9,18 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from actors.models import Actor
 from statements.editorial import decisions as editorial
-from statements.ingest.pipeline import poll_source
-from statements.models import SilenceReview, Source, Statement
-from tests import factories as f
+from statements.models import SilenceReview, Statement
 from tests.factories import utc
-from tests.scenarios import client_for, user_in
+from tests.scenarios import EVIDENCE_T0 as T0
+from tests.scenarios import build_evidence_world, client_for, user_in
 
 pytestmark = pytest.mark.django_db
-T0 = utc(2026, 3, 10, 6)
-
-
-def daily(src, by, first, last, what="Meeting on economic issues"):
-    day = first
-    while day <= last:
-        f.statement(by, day.replace(hour=9), source=src, title=f"{what} ({day:%-d %b})")
-        day += timedelta(days=1)
 
 
 @pytest.fixture
 def world(feed_server):
-    putin = f.actor("vladimir-putin", name="Vladimir Putin")
-    lavrov = f.actor("sergey-lavrov", name="Sergey Lavrov")
-    mfa = f.actor("russian-mfa", name="Russian MFA", kind=Actor.Kind.INSTITUTION)
-    event = f.event(slug="port-strike", title="Strike on a port", occurred_at=T0,
-                    expected=[putin, lavrov, mfa], terms={"en": ["port"]})
-
-    # Kremlin: daily until 3 March, then the CMS answers 200 with the same list for weeks.
-    kremlin = f.source(putin, title="Kremlin news")
-    daily(kremlin, putin, utc(2026, 1, 20), utc(2026, 3, 3))
-    for day in range(20):
-        f.fetched(kremlin, utc(2026, 3, 3, 12) + timedelta(days=day), oldest=utc(2026, 2, 1, 9))
-    Source.objects.filter(pk=kremlin.pk).update(last_attempt_at=utc(2026, 3, 22, 12))
-
-    # Lavrov's feed is alive: he spoke of other things every day of the window.
-    lavrov_feed = f.source(lavrov, title="Lavrov's remarks")
-    daily(lavrov_feed, lavrov, utc(2026, 2, 1), utc(2026, 3, 30), what="Talks with Laos")
-    f.fetched(lavrov_feed, utc(2026, 3, 30, 12), oldest=utc(2026, 2, 1, 9))
-
-    # The MFA feed, polled once for real: one entry dated 1900 next to two of March.
-    items = "".join(
-        f"<item><guid>mfa-{n}</guid><title>Briefing {n}</title><pubDate>{when}</pubDate></item>"
-        for n, when in enumerate(["Mon, 01 Jan 1900 00:00:00 GMT",
-                                  "Sun, 15 Mar 2026 09:00:00 GMT",
-                                  "Sat, 14 Mar 2026 09:00:00 GMT"]))
-    mfa_feed = f.source(mfa, title="MFA briefings", created_at=utc(2026, 1, 1),
-                        url=feed_server.serve("/mfa.xml", f"<rss version='2.0'><channel>"
-                                              f"<title>MFA</title>{items}</channel></rss>"))
-    poll_source(source=mfa_feed, now=utc(2026, 3, 15, 12))
-
-    return {"event": event, "putin": putin, "lavrov": lavrov, "mfa": mfa}
+    return build_evidence_world(feed_server)
 
 
 def rows(client, event):
