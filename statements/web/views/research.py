@@ -36,6 +36,8 @@ def _stamp() -> str:
 
 # --- search -----------------------------------------------------------------------
 
+MAX_PAGE_NUMBER = 10_000
+
 
 @require_safe
 def statement_search(request):
@@ -50,6 +52,10 @@ def statement_search(request):
             return _bad_request(form.error_messages_list(), as_json=export == "json")
         return _export(request, found, export)
 
+    if form.page_number > MAX_PAGE_NUMBER:
+        # A page just past the end shows the last one; a number no list reaches is refused.
+        return _bad_request([f"There is no page {form.page_number}: pages go up to "
+                             f"{MAX_PAGE_NUMBER:,} at most."], as_json=False)
     page = found.page(form.page_number)
     response = render_page_or_fragment(request, "research/search.html", {
         "form": form, "search": found, "page": page, "filters": filters,
