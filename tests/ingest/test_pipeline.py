@@ -387,10 +387,6 @@ def test_an_unchanged_body_parses_nothing_and_extends_coverage(feed_server, mfa)
     assert list(source.coverage.values_list("start", "end")) == [(utc(2026, 1, 3, 4), later)]
 
 
-def test_an_edited_entry_keeps_its_stored_version_and_says_so(feed_server, mfa):
-    source = make_source(feed_server.serve("/rss.xml", FEEDS / "rss20.xml"), actor=mfa)
-    poll_source(source=source, now=T0)
-    body = (FEEDS / "rss20.xml").read_text().replace("A routine comment.", "A revised comment.")
 def test_a_changed_envelope_around_the_same_entries_parses_nothing(feed_server, mfa):
     # Many servers stamp every response (a build date, a cache comment) while no entry
     # changes: that is the same feed, not a new one to parse.
@@ -420,6 +416,10 @@ def test_the_entries_hash_sees_every_entry_and_only_the_envelope_goes():
     assert entries_hash(b"<html>no feed</html>") != entries_hash(b"<html>no feed!</html>")
 
 
+def test_an_edited_entry_keeps_its_stored_version_and_says_so(feed_server, mfa):
+    source = make_source(feed_server.serve("/rss.xml", FEEDS / "rss20.xml"), actor=mfa)
+    poll_source(source=source, now=T0)
+    body = (FEEDS / "rss20.xml").read_text().replace("A routine comment.", "A revised comment.")
     feed_server.serve("/rss.xml", body)
 
     attempt = poll_source(source=source, now=T0 + timedelta(minutes=15))
