@@ -23,7 +23,10 @@ PRODUCTION = {
 
 
 def manage(*args, env):
-    child_env = {k: v for k, v in os.environ.items() if not k.startswith("SECURE_")}
+    # Not what production sets: SECURE_* overrides, and the async-safety switch the
+    # browser tests' Playwright fixture turns on in this process.
+    child_env = {k: v for k, v in os.environ.items()
+                 if not k.startswith("SECURE_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     child_env.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=child_env, capture_output=True,

@@ -24,6 +24,13 @@ from tests.security.hostile import OwnRedis
 pytestmark = pytest.mark.django_db
 
 
+def _forget_connections():
+    # Celery caches the connection pool and, apart from it, the producer pool built
+    # on it: an earlier test's producers would still publish to the shared Redis.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def own_redis(settings):
     server = OwnRedis()
@@ -34,10 +41,10 @@ def own_redis(settings):
     }
     saved = {k: celery_app.conf[k] for k in ("broker_url", "task_always_eager")}
     celery_app.conf.update(broker_url=server.url, task_always_eager=False)
-    celery_app._pool = None
+    _forget_connections()
     yield server
     celery_app.conf.update(**saved)
-    celery_app._pool = None
+    _forget_connections()
     if server.process.poll() is None:
         server.stop()
 
@@ -85,7 +92,7 @@ def test_poll_now_with_redis_down_says_so_and_changes_nothing(own_redis, client)
     assert source.next_poll_at == due_at  # not pushed out for a poll that never ran
 
     own_redis.start()
-    celery_app._pool = None
+    _forget_connections()
     page = client.post(f"/sources/{source.pk}/poll/", follow=True)
     assert "Poll of “Some feed” queued" in page.content.decode()
     assert own_redis.queued() == 1
