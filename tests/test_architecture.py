@@ -142,7 +142,8 @@ def test_text_work_is_free_of_django():
         if module.startswith("statements.text"):
             tree = ast.parse(path.read_text())
             names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-            names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+            names |= {n.module for n in ast.walk(tree)
+                      if isinstance(n, ast.ImportFrom) and n.module}
             assert not {n for n in names if n.split(".")[0] == "django"}, module
 
 

@@ -124,7 +124,7 @@ def test_an_admin_polls_a_source_now(client, feed_server, eager_tasks,
     src = f.source(None, url=url, title="Local feed")
     login(client, "Admin")
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("source-poll", args=[src.pk]))
 
     assert response.status_code == 302
